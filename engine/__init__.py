@@ -1,0 +1,13 @@
+"""Liandong's workflow engine: BPMN cases on SpiffWorkflow, stored in SQL, one command per
+transaction. Nothing in this package imports Flask.
+
+The public surface is the `Engine` (its methods are the commands) and the errors.
+"""
+from .clock import Clock, ManualClock
+from .config import Settings
+from .core import Engine
+from .errors import (Conflict, ExecutionError, Forbidden, InvalidData, LiandongError, ModelError,
+                     NotFound, ScriptError)
+
+__all__ = ["Clock", "Conflict", "Engine", "ExecutionError", "Forbidden", "InvalidData",
+           "LiandongError", "ManualClock", "ModelError", "NotFound", "ScriptError", "Settings"]

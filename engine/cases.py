@@ -1,0 +1,175 @@
+"""Case commands: start, claim, unclaim, complete, suspend, resume, terminate.
+
+Each runs in one transaction (see engine.casework) and returns plain values, so a caller
+never holds a session or a half-loaded case.
+"""
+from dataclasses import dataclass
+from uuid import UUID
+
+from sqlalchemy import select
+from SpiffWorkflow.util.task import TaskState
+
+from . import deploy as deployment
+from . import runtime, serialization
+from .casework import OpenCase, engine_errors, open_case
+from .errors import Conflict, Forbidden, InvalidData, NotFound
+from .identity import organisation_by_code
+from .storage import Case, CaseTask
+
+
+@dataclass(frozen=True)
+class Started:
+    case_id: int
+    status: str
+    tasks: tuple  # ids of the human tasks now open
+
+
+def start_case(ctx, actor, process_key: str, data=None, business_key=None, organisation=None,
+               version=None, parent_case_id=None, title=None) -> Started:
+    if actor.is_auditor_only:
+        raise Forbidden("Auditors read cases; they do not start them.")
+    data = dict(data or {})
+    if not isinstance(data, dict):
+        raise InvalidData("Initial case data must be a JSON object.")
+    with engine_errors(ctx), ctx.db.transaction() as session:
+        pv = deployment.find_version(session, process_key, version)
+        org_code = organisation or actor.organisation_code
+        org = organisation_by_code(session, org_code) if org_code else None
+        if org is not None and not actor.is_system and not actor.sees_path(org.path):
+            raise Forbidden(f"'{actor.username}' may not start a case for organisation '{org_code}'.")
+        case = Case(process_version_id=pv.id, process_key=process_key, business_key=business_key,
+                    title=title or business_key or pv.name or process_key, status="running",
+                    organisation_id=org.id if org else None, org_path=org.path if org else "/",
+                    parent_case_id=parent_case_id, started_by=actor.username,
+                    started_at=ctx.now(), updated_at=ctx.now(), state="", facts={})
+        session.add(case)
+        session.flush()
+        bundle = ctx.specs.get(session, pv.id)
+        workflow = runtime.new_workflow(bundle, ctx.script_engine, data)
+        opened = OpenCase(ctx, session, case, actor, workflow)
+        opened.advance()
+        opened.save()
+        opened.record("case_started", data=serialization.dump_value(data), version=pv.version,
+                      business_key=business_key, organisation=org_code)
+        return Started(case.id, case.status, tuple(t.id for t in opened.new_tasks))
+
+
+def _task_row(session, task_id: str) -> CaseTask:
+    row = session.get(CaseTask, task_id) if task_id else None
+    if row is None:
+        raise NotFound(f"Task {task_id} does not exist.")
+    return row
+
+
+def _refresh(session, row: CaseTask) -> CaseTask:
+    return session.execute(select(CaseTask).where(CaseTask.id == row.id)
+                           .execution_options(populate_existing=True)).scalar_one()
+
+
+def _check_open(row: CaseTask, actor, claiming=False) -> None:
+    if row.state == "completed":
+        raise Conflict(f"Task '{row.name}' ({row.id}) was already completed by "
+                       f"{row.completed_by} at {row.completed_at:%Y-%m-%d %H:%M:%S} UTC.")
+    if row.state != "ready":
+        raise Conflict(f"Task '{row.name}' ({row.id}) is no longer open: the process "
+                       f"{row.state} it at {row.completed_at:%Y-%m-%d %H:%M:%S} UTC.")
+    if row.assignee and row.assignee != actor.username and not actor.is_system:
+        raise Conflict(f"Task '{row.name}' ({row.id}) is claimed by {row.assignee}.")
+
+
+def _authorise(actor, row: CaseTask) -> None:
+    if not actor.may_work_on(row.lane, row.org_path, row.starter):
+        if actor.sees_path(row.org_path) or actor.username == row.starter:
+            raise Forbidden(f"'{actor.username}' may not work on task '{row.name}' "
+                            f"(lane '{row.lane or '-'}').")
+        raise NotFound(f"Task {row.id} does not exist.")
+
+
+def _visible_task(session, task_id: str, actor):
+    row = _task_row(session, task_id)
+    _authorise(actor, row)
+    return row
+
+
+def complete_task(ctx, actor, task_id: str, data=None) -> Started:
+    """Complete a READY human task with `data`, checked against its form first.
+
+    SpiffWorkflow itself would run a task that is only predicted; here the task must be
+    READY in the stored workflow and its row open, or the caller gets a Conflict.
+    """
+    if data is not None and not isinstance(data, dict):
+        raise InvalidData("Task data must be a JSON object.")
+    data = dict(data or {})
+    with engine_errors(ctx) as note, ctx.db.transaction() as session:
+        row = _visible_task(session, task_id, actor)
+        case_id = note.case_id = row.case_id
+        with open_case(ctx, session, case_id, actor) as opened:
+            row = _refresh(session, row)
+            _check_open(row, actor)
+            _check_case_active(opened.case)
+            if row.form_schema:
+                ctx.forms.validate(row.form_schema, data)
+            task = opened.workflow.get_task_from_id(UUID(row.id))
+            if task is None or task.state != TaskState.READY:
+                raise Conflict(f"Task '{row.name}' is not ready in case {case_id}.")
+            before = serialization.dump_value(task.data)
+            task.data.update(data)
+            task.run()
+            opened.path.append(runtime.element_id(task))
+            opened.finished_by[row.id] = actor.username
+            opened.advance()
+            opened.save()
+            after = serialization.dump_value(task.data)
+        opened.record("task_completed", row.element_id, row.id, task=row.name, lane=row.lane,
+                      submitted=serialization.dump_value(data), changes=diff(before, after))
+        return Started(case_id, opened.case.status, tuple(t.id for t in opened.new_tasks))
+
+
+def claim_task(ctx, actor, task_id: str) -> None:
+    _set_assignee(ctx, actor, task_id, claim=True)
+
+
+def unclaim_task(ctx, actor, task_id: str) -> None:
+    _set_assignee(ctx, actor, task_id, claim=False)
+
+
+def _set_assignee(ctx, actor, task_id: str, claim: bool) -> None:
+    with ctx.db.transaction() as session:
+        row = _visible_task(session, task_id, actor)
+        with open_case(ctx, session, row.case_id, actor) as opened:
+            row = _refresh(session, row)
+            _check_open(row, actor)
+            if not claim and row.assignee is None:
+                return
+            row.assignee = actor.username if claim else None
+            opened.case.updated_at = ctx.now()
+            opened.record("task_claimed" if claim else "task_unclaimed", row.element_id, row.id,
+                          task=row.name)
+
+
+def reassign_task(ctx, actor, task_id: str, assignee) -> None:
+    """An organisation admin hands an open task to someone else (or back to the group)."""
+    with ctx.db.transaction() as session:
+        row = _task_row(session, task_id)
+        if not actor.has_role("admin") or not actor.sees_path(row.org_path):
+            raise Forbidden(f"'{actor.username}' may not reassign task '{row.name}'.")
+        with open_case(ctx, session, row.case_id, actor) as opened:
+            row = _refresh(session, row)
+            if row.state != "ready":
+                _check_open(row, actor)
+            previous, row.assignee = row.assignee, assignee
+            opened.record("task_reassigned", row.element_id, row.id, task=row.name,
+                          previous=previous, assignee=assignee)
+
+
+def _check_case_active(case: Case) -> None:
+    if case.status == "suspended":
+        raise Conflict(f"Case {case.id} is suspended; resume it first.")
+    if case.status in ("terminated", "completed"):
+        raise Conflict(f"Case {case.id} is {case.status}.")
+
+
+def diff(before: dict, after: dict) -> dict:
+    """Changed keys as {key: [before, after]} (None for a key that did not exist)."""
+    keys = set(before) | set(after)
+    return {k: [before.get(k), after.get(k)] for k in sorted(keys) if before.get(k) != after.get(k)}

@@ -1,0 +1,144 @@
+"""One command on one case: lock it, load its workflow, apply, advance, save — or nothing.
+
+`open_case` is the single place that owns a case's lock and decides what is written: the
+state, the task and timer rows, the status and the audit event all go into the caller's
+transaction, so they are committed together or not at all. A failure inside the engine
+(a script error, a broken model) rolls everything back; `record_failure` then notes the
+error on the case, with the failing element, in a transaction of its own.
+"""
+import logging
+from contextlib import contextmanager
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, undefer
+from sqlalchemy.orm.exc import StaleDataError
+from SpiffWorkflow.exceptions import SpiffWorkflowException
+
+from . import audit, projection, runtime, serialization
+from .errors import Conflict, ExecutionError, LiandongError, NotFound
+from .storage import Case
+
+log = logging.getLogger(__name__)
+
+
+def lock_case(session: Session, case_id: int) -> Case:
+    """The case row, locked for this transaction (FOR UPDATE on PostgreSQL; on SQLite the
+    IMMEDIATE transaction already holds the database's write lock)."""
+    case = session.execute(
+        select(Case).where(Case.id == case_id).with_for_update(of=Case)
+        .options(undefer(Case.state)).execution_options(populate_existing=True)
+    ).scalar_one_or_none()
+    if case is None:
+        raise NotFound(f"Case {case_id} does not exist.")
+    return case
+
+
+class OpenCase:
+    """A locked case with its workflow loaded; the body of a command works on this."""
+
+    def __init__(self, ctx, session: Session, case: Case, actor, workflow=None):
+        self.ctx, self.session, self.case, self.actor = ctx, session, case, actor
+        self.bundle = ctx.specs.get(session, case.process_version_id)
+        self.workflow = workflow or runtime.load(case.state, self.bundle, ctx.script_engine)
+        self.path: list[str] = []
+        self.finished_by: dict[str, str] = {}
+        self.new_tasks = []
+
+    def advance(self) -> None:
+        self.path.extend(runtime.advance(self.workflow))
+
+    def save(self) -> None:
+        """Write the state and bring the query rows in step with it."""
+        now = self.ctx.now()
+        case = self.case
+        case.state = serialization.dump_state(self.workflow)
+        if case.status in ("running", "completed"):
+            case.status = projection.case_status(self.workflow)
+            if case.status == "completed" and case.ended_at is None:
+                case.ended_at = now
+        case.facts = serialization.dump_value(projection.facts(self.workflow))
+        case.stage = case.facts.get("stage") if isinstance(case.facts.get("stage"), str) else case.stage
+        case.updated_at = now
+        case.last_error = case.last_error_element = None
+        self.new_tasks = projection.sync_tasks(self.session, case, self.workflow, now, self.finished_by)
+        if case.status == "running":
+            projection.sync_timers(self.session, case, self.workflow)
+        else:
+            projection.drop_all_timers(self.session, case)
+
+    def record(self, kind: str, element_id=None, task_id=None, **detail) -> None:
+        if self.path:
+            detail.setdefault("path", list(self.path))
+        if self.new_tasks:
+            detail.setdefault("opened", [{"id": t.id, "element_id": t.element_id, "name": t.name,
+                                          "lane": t.lane} for t in self.new_tasks])
+        audit.append(self.session, self.case, kind, self.actor, self.ctx.now(), element_id,
+                     task_id, detail)
+        if self.case.status == "completed" and kind != "case_completed" and self.case.ended_at:
+            audit.append(self.session, self.case, "case_completed", self.actor, self.ctx.now())
+
+
+@contextmanager
+def open_case(ctx, session: Session, case_id: int, actor):
+    case = lock_case(session, case_id)
+    opened = OpenCase(ctx, session, case, actor)
+    if ctx.on_case_loaded is not None:
+        ctx.on_case_loaded(case_id)
+    yield opened
+
+
+class FailureNote:
+    """Which case a command was working on, for the error note written after rollback."""
+
+    case_id = None
+
+
+@contextmanager
+def engine_errors(ctx):
+    """Turn what SpiffWorkflow or the sandbox raised into a user-facing ExecutionError.
+
+    Wrap it around the whole transaction: the note on the case is written only after the
+    command's own transaction has rolled back.
+    """
+    note = FailureNote()
+    try:
+        yield note
+    except StaleDataError as err:
+        raise Conflict(f"Case {note.case_id} was changed by someone else at the same moment; "
+                       "reload it and try again.") from err
+    except LiandongError:
+        raise
+    except Exception as err:  # noqa: BLE001 - every engine failure becomes a clear error
+        element = _failing_element(err)
+        message = _describe(err, element)
+        log.info("case %s failed at %s: %s", note.case_id, element, message)
+        if note.case_id is not None:
+            record_failure(ctx, note.case_id, element, message)
+        raise ExecutionError(message, element) from err
+
+
+def record_failure(ctx, case_id: int, element_id, message: str) -> None:
+    with ctx.db.transaction() as session:
+        case = session.get(Case, case_id)
+        if case is None:
+            return
+        case.last_error, case.last_error_element = message[:4000], element_id
+        audit.append(session, case, "error", ctx.system_actor, ctx.now(), element_id,
+                     detail={"message": message[:4000]})
+
+
+def _failing_element(err):
+    task = getattr(err, "task", None)
+    if task is not None:
+        return runtime.element_id(task)
+    spec = getattr(err, "task_spec", None)
+    return getattr(spec, "bpmn_id", None) or getattr(spec, "name", None)
+
+
+def _describe(err, element) -> str:
+    text = str(err) or err.__class__.__name__
+    if isinstance(err, SpiffWorkflowException):
+        notes = [n for n in getattr(err, "notes", []) if n not in text]
+        text = "; ".join([text, *notes]) if notes else text
+    where = f" at element '{element}'" if element else ""
+    return f"The process failed{where}: {text}. The case was left as it was."

@@ -1,0 +1,68 @@
+"""Settings come from the environment, then an optional TOML file, then defaults.
+
+`LIANDONG_CONFIG` names the file (default: `liandong.toml` in the instance folder); an
+environment variable always wins over the file.
+"""
+import os
+import tomllib
+from dataclasses import dataclass, field, fields, replace
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@dataclass(frozen=True)
+class Settings:
+    instance_path: Path = ROOT / "instance"
+    database_url: str = ""
+    processes_dir: Path = ROOT / "processes"
+    forms_dir: Path = ROOT / "forms"
+    time_zone: str = "Asia/Shanghai"
+    script_time_limit: float = 2.0
+    tick_seconds: float = 1.0
+    timer_retries: int = 3
+    timer_backoff_seconds: float = 5.0
+    smtp_host: str = ""
+    smtp_port: int = 25
+    smtp_sender: str = "liandong@localhost"
+    secret_key: str = ""
+    upload_max_bytes: int = 200 * 1024 * 1024
+    extra: dict = field(default_factory=dict)
+
+    def __post_init__(self):
+        if not self.database_url:
+            url = f"sqlite:///{Path(self.instance_path) / 'liandong.sqlite3'}"
+            object.__setattr__(self, "database_url", url)
+
+    @classmethod
+    def from_env(cls, environ=None, **overrides) -> "Settings":
+        environ = os.environ if environ is None else environ
+        instance = Path(environ.get("LIANDONG_INSTANCE_PATH", ROOT / "instance"))
+        values = {"instance_path": instance}
+        config_file = Path(environ.get("LIANDONG_CONFIG", instance / "liandong.toml"))
+        if config_file.is_file():
+            values.update(tomllib.loads(config_file.read_text("utf-8")))
+        known = {f.name: f for f in fields(cls)}
+        for name, spec in known.items():
+            raw = environ.get(f"LIANDONG_{name.upper()}")
+            if raw is not None and name != "extra":
+                values[name] = _coerce(spec.type, raw)
+        for key in ("instance_path", "processes_dir", "forms_dir"):
+            if key in values:
+                values[key] = Path(values[key])
+        values.update(overrides)
+        unknown = set(values) - set(known)
+        extra = {k: values.pop(k) for k in unknown}
+        return cls(**values, extra=extra)
+
+    def with_(self, **changes) -> "Settings":
+        return replace(self, **changes)
+
+
+def _coerce(kind, raw: str):
+    text = str(kind)
+    if "int" in text:
+        return int(raw)
+    if "float" in text:
+        return float(raw)
+    return raw

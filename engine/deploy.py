@@ -1,0 +1,86 @@
+"""Deploying BPMN/DMN files as a new version of a process model."""
+import hashlib
+from dataclasses import dataclass, field
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from .bpmn.parsing import parse_model
+from .errors import ModelError, NotFound
+from .storage import ProcessFile, ProcessModel, ProcessVersion
+
+KEY_MAX = 120
+
+
+@dataclass
+class Deployment:
+    version: ProcessVersion
+    created: bool
+    warnings: list = field(default_factory=list)
+
+
+def checksum(files: dict[str, bytes]) -> str:
+    digest = hashlib.sha256()
+    for name in sorted(files):
+        digest.update(name.encode("utf-8") + b"\0" + hashlib.sha256(files[name]).digest())
+    return digest.hexdigest()
+
+
+def deploy(session: Session, files: dict[str, bytes], actor, key: str | None = None,
+           name: str | None = None, check=None) -> Deployment:
+    """Store `files` as the next version of `key` (default: the primary process id).
+
+    `check(files)` returns lint problems; errors refuse the deployment, warnings are kept on
+    the result. The same content as the latest version makes no new version.
+    """
+    if not files:
+        raise ModelError("Nothing to deploy: no BPMN or DMN files were given.")
+    model = parse_model(files)
+    problems = list(check(files)) if check else []
+    errors = [p for p in problems if p.severity == "error"]
+    if errors:
+        raise ModelError(f"The model has {len(errors)} error(s); first: {errors[0]}", errors)
+    key = key or model.primary_process_id
+    name = name or model.process_names.get(model.primary_process_id)
+    if not key or len(key) > KEY_MAX:
+        raise ModelError(f"Process key '{key}' must be 1-{KEY_MAX} characters.")
+    digest = checksum(files)
+    process = session.scalar(select(ProcessModel).where(ProcessModel.key == key))
+    if process is None:
+        process = ProcessModel(key=key, name=name or key)
+        session.add(process)
+        session.flush()
+    latest = latest_version(session, key, required=False)
+    if latest is not None and latest.checksum == digest:
+        return Deployment(latest, False, problems)
+    number = (session.scalar(select(func.max(ProcessVersion.version))
+                             .where(ProcessVersion.process_model_id == process.id)) or 0) + 1
+    version = ProcessVersion(model=process, version=number, checksum=digest,
+                             primary_process_id=model.primary_process_id,
+                             name=name or key, deployed_by=actor.username)
+    session.add(version)
+    session.flush()
+    for file_name, content in sorted(files.items()):
+        session.add(ProcessFile(process_version_id=version.id, name=file_name, content=content,
+                                sha256=hashlib.sha256(content).hexdigest()))
+    session.flush()
+    return Deployment(version, True, problems)
+
+
+def latest_version(session: Session, key: str, required: bool = True) -> ProcessVersion | None:
+    version = session.scalar(
+        select(ProcessVersion).join(ProcessModel).where(ProcessModel.key == key)
+        .order_by(ProcessVersion.version.desc()).limit(1))
+    if version is None and required:
+        raise NotFound(f"No process '{key}' is deployed.")
+    return version
+
+
+def find_version(session: Session, key: str, number: int | None) -> ProcessVersion:
+    if number is None:
+        return latest_version(session, key)
+    version = session.scalar(select(ProcessVersion).join(ProcessModel)
+                             .where(ProcessModel.key == key, ProcessVersion.version == number))
+    if version is None:
+        raise NotFound(f"Process '{key}' has no version {number}.")
+    return version

@@ -1,0 +1,89 @@
+"""Keep a case's query rows (open tasks, waiting timers, status, facts) in step with its state.
+
+Rows are diffed against what the workflow now holds, not rewritten wholesale: a command that
+completes one task touches one task row, not every row the case ever had.
+"""
+from sqlalchemy import delete, select
+from sqlalchemy.orm import Session
+
+from . import runtime
+from .storage import Case, CaseTask, Timer
+
+FACT_LIMIT = 40
+FACT_MAX_CHARS = 200
+
+
+def sync_tasks(session: Session, case: Case, workflow, now, finished_by=None) -> list[CaseTask]:
+    """Insert rows for newly ready human tasks; close rows whose task is no longer ready.
+
+    `finished_by` maps a task id to the person who completed it in this command; any other
+    open row that disappeared was cancelled by the process (a boundary event, a terminate).
+    Returns the new rows.
+    """
+    ready = {str(task.id): task for task in runtime.human_tasks(workflow)}
+    open_rows = session.scalars(select(CaseTask).where(CaseTask.case_id == case.id,
+                                                       CaseTask.state == "ready")).all()
+    finished_by = finished_by or {}
+    for row in open_rows:
+        if row.id in ready:
+            ready.pop(row.id)
+            continue
+        row.state = "completed" if row.id in finished_by else "cancelled"
+        row.completed_at = now
+        row.completed_by = finished_by.get(row.id)
+    new_rows = [_task_row(case, task, now) for task in ready.values()]
+    session.add_all(new_rows)
+    return new_rows
+
+
+def _task_row(case: Case, task, now) -> CaseTask:
+    spec = task.task_spec
+    extensions = getattr(spec, "extensions", None) or {}
+    properties = extensions.get("properties") or {}
+    return CaseTask(
+        id=str(task.id), case_id=case.id, process_key=case.process_key,
+        element_id=runtime.element_id(task), name=spec.bpmn_name or runtime.element_id(task),
+        lane=spec.lane, org_path=case.org_path,
+        form_schema=properties.get("formJsonSchemaFilename"),
+        form_ui_schema=properties.get("formUiSchemaFilename"),
+        instructions=extensions.get("instructionsForEndUser"),
+        state="ready", starter=case.started_by, created_at=now, due_at=runtime.boundary_due(task))
+
+
+def sync_timers(session: Session, case: Case, workflow) -> None:
+    """Make the case's pending timer rows match the timers its workflow waits on."""
+    waiting = {t.task_id: t for t in runtime.waiting_timers(workflow)}
+    rows = session.scalars(select(Timer).where(Timer.case_id == case.id,
+                                               Timer.status.in_(("pending", "failed")))).all()
+    for row in rows:
+        timer = waiting.pop(row.task_id, None)
+        if timer is None:
+            session.delete(row)
+        elif row.due_at != timer.due_at:
+            row.due_at, row.status, row.attempts, row.last_error = timer.due_at, "pending", 0, None
+    for timer in waiting.values():
+        session.add(Timer(case_id=case.id, task_id=timer.task_id, element_id=timer.element_id,
+                          kind=timer.kind, expression=timer.expression[:500],
+                          due_at=timer.due_at, status="pending"))
+
+
+def drop_all_timers(session: Session, case: Case) -> None:
+    session.execute(delete(Timer).where(Timer.case_id == case.id,
+                                        Timer.status.in_(("pending", "failed"))))
+
+
+def case_status(workflow) -> str:
+    return "completed" if workflow.is_completed() else "running"
+
+
+def facts(workflow) -> dict:
+    """Top-level scalar case variables, small enough to filter and show in lists."""
+    task = workflow.last_task
+    data = task.data if task is not None else workflow.data
+    out = {}
+    for key, value in data.items():
+        if len(out) >= FACT_LIMIT:
+            break
+        if isinstance(value, bool | int | float) or (isinstance(value, str) and len(value) <= FACT_MAX_CHARS):
+            out[key] = value
+    return out

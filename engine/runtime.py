@@ -1,0 +1,127 @@
+"""Running a case's workflow: create, load, advance, and read what it is waiting for.
+
+Nothing here touches the database; engine.cases wraps these in one transaction.
+"""
+from dataclasses import dataclass
+from datetime import datetime, timezone
+
+from SpiffWorkflow.bpmn import BpmnWorkflow
+from SpiffWorkflow.bpmn.specs.event_definitions.timer import (
+    CycleTimerEventDefinition, DurationTimerEventDefinition, TimeDateEventDefinition,
+    TimerEventDefinition)
+from SpiffWorkflow.util.task import TaskState
+
+from . import serialization
+from .spiff_limits import lift_depth_limit
+
+lift_depth_limit()
+
+#: A case that runs this many engine passes in one command is assumed to loop forever.
+MAX_PASSES = 100
+
+
+def new_workflow(bundle, script_engine, data: dict | None = None) -> BpmnWorkflow:
+    workflow = BpmnWorkflow(bundle.spec, bundle.subprocess_specs, script_engine=script_engine)
+    if data:
+        for task in workflow.get_tasks(state=TaskState.READY):
+            task.data.update(data)
+    return workflow
+
+
+def load(state: str, bundle, script_engine) -> BpmnWorkflow:
+    workflow = serialization.load_state(state, bundle.spec, bundle.subprocess_specs)
+    # SpiffWorkflow does not serialize the script engine: it must be set after every load.
+    workflow.script_engine = script_engine
+    for sub in workflow.subprocesses.values():
+        sub.script_engine = script_engine
+    return workflow
+
+
+def advance(workflow: BpmnWorkflow) -> list[str]:
+    """Run every engine step that can run now, including timers already due.
+
+    A due timer only fires when its waiting task is refreshed, and firing may make more
+    engine steps ready (and those may reach another due timer), so both repeat until the
+    workflow stops changing. Returns the element ids completed, in order.
+    """
+    completed: list[str] = []
+
+    def did_complete(task):
+        if task.task_spec.bpmn_id:  # skip SpiffWorkflow's own bookkeeping specs
+            completed.append(task.task_spec.bpmn_id)
+
+    for _ in range(MAX_PASSES):
+        before = len(completed)
+        workflow.refresh_waiting_tasks()
+        workflow.do_engine_steps(did_complete_task=did_complete)
+        ready_engine = workflow.get_tasks(state=TaskState.READY, manual=False)
+        if len(completed) == before and not ready_engine:
+            break
+    return completed
+
+
+def human_tasks(workflow: BpmnWorkflow):
+    return workflow.get_tasks(state=TaskState.READY, manual=True)
+
+
+def element_id(task) -> str:
+    return task.task_spec.bpmn_id or task.task_spec.name
+
+
+@dataclass(frozen=True)
+class WaitingTimer:
+    task_id: str
+    element_id: str
+    kind: str
+    expression: str
+    due_at: datetime
+
+
+def waiting_timers(workflow: BpmnWorkflow) -> list[WaitingTimer]:
+    """Every timer the workflow is waiting on, with its due time in UTC."""
+    found = []
+    for task in workflow.get_tasks(state=TaskState.WAITING):
+        definition = getattr(task.task_spec, "event_definition", None)
+        if not isinstance(definition, TimerEventDefinition):
+            continue
+        due = _due_time(task, definition)
+        if due is not None:
+            found.append(WaitingTimer(str(task.id), element_id(task), _kind(definition),
+                                      definition.expression, due))
+    return found
+
+
+def _kind(definition) -> str:
+    if isinstance(definition, CycleTimerEventDefinition):
+        return "cycle"
+    if isinstance(definition, DurationTimerEventDefinition):
+        return "duration"
+    return "date"
+
+
+def _due_time(task, definition):
+    value = task._get_internal_data("event_value")
+    if value is None:
+        return None
+    if isinstance(definition, CycleTimerEventDefinition):
+        if value.get("cycles", 0) == 0:
+            return None
+        return datetime.fromisoformat(value["next"]).astimezone(timezone.utc)
+    if isinstance(definition, TimeDateEventDefinition):
+        parsed = TimerEventDefinition.parse_time_or_duration(value)
+        return parsed if isinstance(parsed, datetime) else None
+    return TimerEventDefinition.get_datetime(value)
+
+
+def boundary_due(task):
+    """The earliest timer on the task's boundary: the deadline the task answers to."""
+    parent = task.parent
+    dues = []
+    for sibling in (parent.children if parent is not None else ()):
+        definition = getattr(sibling.task_spec, "event_definition", None)
+        if sibling is not task and isinstance(definition, TimerEventDefinition) \
+                and sibling.state == TaskState.WAITING:
+            due = _due_time(sibling, definition)
+            if due is not None:
+                dues.append(due)
+    return min(dues) if dues else None

@@ -1,0 +1,52 @@
+"""Parsed process specs, cached per deployed version.
+
+A version is immutable, so its spec is parsed once per process and shared by every case of
+that version; a case never stores its own copy.
+"""
+import threading
+from dataclasses import dataclass
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from .bpmn.parsing import parse_model
+from .errors import NotFound
+from .storage import ProcessFile, ProcessVersion
+
+
+@dataclass(frozen=True)
+class SpecBundle:
+    version_id: int
+    process_key: str
+    version: int
+    primary_process_id: str
+    spec: object
+    subprocess_specs: dict
+
+
+class SpecCache:
+    def __init__(self):
+        self._bundles: dict[int, SpecBundle] = {}
+        self._lock = threading.Lock()
+
+    def get(self, session: Session, version_id: int) -> SpecBundle:
+        bundle = self._bundles.get(version_id)
+        if bundle is None:
+            bundle = self._parse(session, version_id)
+            with self._lock:
+                bundle = self._bundles.setdefault(version_id, bundle)
+        return bundle
+
+    def _parse(self, session: Session, version_id: int) -> SpecBundle:
+        version = session.get(ProcessVersion, version_id)
+        if version is None:
+            raise NotFound(f"No process version {version_id}.")
+        files = {f.name: f.content for f in session.scalars(
+            select(ProcessFile).where(ProcessFile.process_version_id == version_id))}
+        model = parse_model(files)
+        return SpecBundle(version_id, version.model.key, version.version,
+                          version.primary_process_id, model.spec, model.subprocess_specs)
+
+    def clear(self):
+        with self._lock:
+            self._bundles.clear()

@@ -1,0 +1,75 @@
+"""The database: one SQLAlchemy engine and session factory per configured URL.
+
+SQLite is the embedded default, PostgreSQL the scale-out store. On SQLite every write
+transaction starts with BEGIN IMMEDIATE: without it two commands that both read first and
+write later would both take a read snapshot and the second would fail with "database is
+locked" instead of waiting its turn and seeing the first one's change.
+"""
+from contextlib import contextmanager
+from pathlib import Path
+
+from sqlalchemy import create_engine, event
+from sqlalchemy.orm import Session, sessionmaker
+
+
+class Database:
+    def __init__(self, url: str, echo: bool = False):
+        self.url = url
+        self.engine = _make_engine(url, echo)
+        self.dialect = self.engine.dialect.name
+        self._sessions = sessionmaker(self.engine, expire_on_commit=False)
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.dialect == "sqlite"
+
+    @contextmanager
+    def transaction(self, write: bool = True):
+        """A session inside one transaction: committed on success, rolled back on any error."""
+        session: Session = self._sessions()
+        if write and self.is_sqlite:
+            session.connection(execution_options={"sqlite_immediate": True})
+        try:
+            yield session
+            session.commit()
+        except BaseException:
+            session.rollback()
+            raise
+        finally:
+            session.close()
+
+    def read(self):
+        """A session for queries only."""
+        return self.transaction(write=False)
+
+    def dispose(self):
+        self.engine.dispose()
+
+
+def _make_engine(url: str, echo: bool):
+    if url.startswith("sqlite"):
+        path = url.split("///", 1)[-1]
+        if path and path != ":memory:":
+            Path(path).parent.mkdir(parents=True, exist_ok=True)
+        engine = create_engine(url, echo=echo, connect_args={"timeout": 30})
+        event.listen(engine, "connect", _sqlite_connect)
+        event.listen(engine, "begin", _sqlite_begin)
+        return engine
+    return create_engine(url, echo=echo, pool_pre_ping=True, pool_size=10, max_overflow=20)
+
+
+def _sqlite_connect(dbapi_connection, _record):
+    # Let SQLAlchemy's "begin" event issue BEGIN itself (the pysqlite driver's own
+    # transaction handling cannot start an IMMEDIATE transaction).
+    dbapi_connection.isolation_level = None
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA busy_timeout=30000")
+    cursor.close()
+
+
+def _sqlite_begin(conn):
+    immediate = conn.get_execution_options().get("sqlite_immediate")
+    conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")

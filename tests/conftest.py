@@ -1,0 +1,99 @@
+"""Shared fixtures: a fresh database per test (SQLite file, or a PostgreSQL schema of its own),
+an Engine on it with a manual clock, and small factories for organisations and users."""
+import os
+import uuid
+from datetime import datetime, timezone
+from pathlib import Path
+from urllib.parse import quote
+
+import pytest
+from sqlalchemy import create_engine, text
+
+from engine.clock import ManualClock
+from engine.config import Settings
+from engine.core import Engine
+from engine.storage.schema import upgrade
+
+ROOT = Path(__file__).resolve().parent.parent
+DATA = Path(__file__).resolve().parent / "data"
+POSTGRES_URL = os.environ.get("LIANDONG_TEST_POSTGRES_URL", "")
+START = datetime(2016, 4, 1, 1, 0, tzinfo=timezone.utc)
+
+
+def _postgres_reachable() -> str | None:
+    if not POSTGRES_URL:
+        return "LIANDONG_TEST_POSTGRES_URL is not set"
+    try:
+        probe = create_engine(POSTGRES_URL)
+        with probe.connect() as conn:
+            conn.execute(text("SELECT 1"))
+        probe.dispose()
+    except Exception as err:  # noqa: BLE001
+        return f"PostgreSQL at LIANDONG_TEST_POSTGRES_URL is not reachable: {err.__class__.__name__}"
+    return None
+
+
+_PG_SKIP = _postgres_reachable()
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def database_url(request, tmp_path):
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'test.sqlite3'}"
+        return
+    if _PG_SKIP:
+        if os.environ.get("CI"):
+            pytest.fail(f"PostgreSQL tests must run in CI: {_PG_SKIP}")
+        pytest.skip(_PG_SKIP)
+    schema = f"t_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(POSTGRES_URL, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
+    sep = "&" if "?" in POSTGRES_URL else "?"
+    yield f"{POSTGRES_URL}{sep}options={quote(f'-csearch_path={schema}')}"
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+    admin.dispose()
+
+
+@pytest.fixture
+def settings(database_url, tmp_path):
+    return Settings(instance_path=tmp_path / "instance", database_url=database_url,
+                    forms_dir=DATA / "forms", script_time_limit=1.0)
+
+
+@pytest.fixture
+def clock():
+    return ManualClock(START)
+
+
+@pytest.fixture
+def engine(settings, clock):
+    eng = Engine(settings, clock)
+    upgrade(eng.db)
+    yield eng
+    eng.close()
+
+
+def bpmn(name: str) -> dict[str, bytes]:
+    """A test model's files by name, as deploy() takes them."""
+    path = DATA / name
+    return {path.name: path.read_bytes()}
+
+
+@pytest.fixture
+def campaign_orgs(engine):
+    """Ministry -> two provinces -> a city each; an expert committee; typical users."""
+    from engine import identity
+    with engine.session() as s:
+        identity.create_organisation(s, "ministry", "文化部公共文化司", kind="ministry")
+        identity.create_organisation(s, "zj", "浙江省文化厅", parent="ministry", kind="province")
+        identity.create_organisation(s, "js", "江苏省文化厅", parent="ministry", kind="province")
+        identity.create_organisation(s, "hz", "杭州市", parent="zj", kind="city")
+        identity.create_organisation(s, "nj", "南京市", parent="js", kind="city")
+        for name, org, role in [("zj_staff", "zj", "province"), ("zj_staff2", "zj", "province"),
+                                ("js_staff", "js", "province"), ("hz_staff", "hz", "city"),
+                                ("ministry_officer", "ministry", "ministry"),
+                                ("auditor", "ministry", "auditor"), ("admin", "ministry", "admin")]:
+            identity.create_user(s, name, password="secret-pass", memberships=[(org, role)])
+    return engine

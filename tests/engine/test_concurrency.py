@@ -1,0 +1,79 @@
+"""Two people complete the same task at the same moment: exactly one wins.
+
+The interleaving is forced, not hoped for (as Camunda's concurrency tests do): the first
+command is held inside its transaction, after it locked and loaded the case, while the
+second starts; only when the second is seen waiting is the first let go.
+"""
+import threading
+
+import pytest
+
+from engine import Conflict
+from tests.conftest import bpmn
+
+
+def test_same_task_completed_twice_at_once(campaign_orgs):
+    engine = campaign_orgs
+    engine.deploy(bpmn("plan_review.bpmn"))
+    task_id = engine.start_case("plan_review", "zj_staff").tasks[0]
+    first_loaded, release = threading.Event(), threading.Event()
+
+    def hold_first(_case_id):
+        if threading.current_thread().name == "first":
+            first_loaded.set()
+            assert release.wait(10)
+
+    engine.on_case_loaded = hold_first
+    outcomes = {}
+
+    def attempt(user):
+        try:
+            engine.complete_task(task_id, user, {"title": f"by {user}", "budget": 1})
+            outcomes[threading.current_thread().name] = "ok"
+        except Conflict as err:
+            outcomes[threading.current_thread().name] = err
+
+    first = threading.Thread(target=attempt, args=("zj_staff",), name="first")
+    second = threading.Thread(target=attempt, args=("zj_staff2",), name="second")
+    first.start()
+    assert first_loaded.wait(10)
+    second.start()
+    second.join(0.5)
+    assert second.is_alive(), "the second command must wait for the case's lock"
+    release.set()
+    first.join(10)
+    second.join(10)
+
+    assert outcomes["first"] == "ok"
+    conflict = outcomes["second"]
+    assert isinstance(conflict, Conflict)
+    assert task_id in str(conflict) and "already completed by zj_staff" in str(conflict)
+    [review_a, review_b] = engine.tasks("ministry_officer")
+    assert review_a.case_id == review_b.case_id
+
+
+@pytest.mark.parametrize("rounds", [8])
+def test_many_racers_one_winner(campaign_orgs, rounds):
+    """Without forcing: several threads race on fresh tasks; each task completes once."""
+    engine = campaign_orgs
+    engine.deploy(bpmn("plan_review.bpmn"))
+    for _ in range(rounds):
+        task_id = engine.start_case("plan_review", "zj_staff").tasks[0]
+        results = []
+        barrier = threading.Barrier(3)
+
+        def attempt(user):
+            barrier.wait()
+            try:
+                engine.complete_task(task_id, user, {"title": user, "budget": 1})
+                results.append("ok")
+            except Conflict:
+                results.append("conflict")
+
+        threads = [threading.Thread(target=attempt, args=(u,))
+                   for u in ("zj_staff", "zj_staff2", "zj_staff")]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(20)
+        assert sorted(results) == ["conflict", "conflict", "ok"]

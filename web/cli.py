@@ -1,0 +1,193 @@
+"""The `liandong` command: thin wrappers over engine commands; errors print, never a traceback."""
+import functools
+import json
+import sys
+
+import click
+
+from engine import Engine, LiandongError, Settings
+from engine import identity
+from engine.model_files import collect
+from engine.storage.schema import upgrade
+
+
+def _engine() -> Engine:
+    engine = Engine(Settings.from_env())
+    upgrade(engine.db)
+    return engine
+
+
+def clean_errors(func):
+    """Every engine error becomes one line on stderr and exit status 1."""
+    @functools.wraps(func)
+    def wrapper(*args, **kwargs):
+        try:
+            return func(*args, **kwargs)
+        except LiandongError as err:
+            click.echo(f"error: {err}", err=True)
+            for field, messages in getattr(err, "field_errors", {}).items():
+                click.echo(f"  {field}: {'; '.join(messages)}", err=True)
+            for problem in getattr(err, "problems", []):
+                click.echo(f"  {problem}", err=True)
+            sys.exit(1)
+        except FileNotFoundError as err:
+            click.echo(f"error: {err}", err=True)
+            sys.exit(1)
+    return wrapper
+
+
+def _json_option(value):
+    if value is None:
+        return None
+    try:
+        parsed = json.loads(value)
+    except json.JSONDecodeError as err:
+        raise click.BadParameter(f"not valid JSON: {err.msg} at column {err.colno}") from None
+    if not isinstance(parsed, dict):
+        raise click.BadParameter("must be a JSON object, e.g. '{\"budget\": 1000}'")
+    return parsed
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+def main():
+    """Liandong (联动): BPMN process automation."""
+
+
+@main.command("init-db")
+@clean_errors
+def init_db():
+    """Create or upgrade the database schema."""
+    engine = Engine(Settings.from_env())
+    upgrade(engine.db)
+    click.echo(f"database ready: {engine.db.engine.url.render_as_string(hide_password=True)}")
+
+
+@main.command("create-org")
+@click.argument("code")
+@click.option("--name", help="Display name (default: the code).")
+@click.option("--parent", help="Code of the parent organisation.")
+@click.option("--kind", default="other", show_default=True)
+@clean_errors
+def create_org(code, name, parent, kind):
+    """Create an organisation CODE under --parent."""
+    with _engine().session() as s:
+        org = identity.create_organisation(s, code, name or code, parent=parent, kind=kind)
+        click.echo(f"organisation {org.code} {org.path}")
+
+
+@main.command("create-user")
+@click.argument("name")
+@click.option("--org", "orgs", multiple=True, required=True, help="Organisation code.")
+@click.option("--role", "roles", multiple=True, required=True, help="Role held (a lane name, admin, auditor, process_owner).")
+@click.option("--password", help="Initial password (default: a random one, printed).")
+@click.option("--display-name", default="")
+@clean_errors
+def create_user(name, orgs, roles, password, display_name):
+    """Create user NAME holding each --role in each --org."""
+    import secrets
+    password = password or secrets.token_urlsafe(12)
+    with _engine().session() as s:
+        identity.create_user(s, name, password, display_name,
+                             [(org, role) for org in orgs for role in roles])
+    click.echo(f"user {name} password {password}")
+
+
+@main.command()
+@click.argument("paths", nargs=-1, required=True, type=click.Path())
+@click.option("--user", default="system", show_default=True)
+@click.option("--key", help="Process key (default: the primary process id); one model only.")
+@clean_errors
+def deploy(paths, user, key):
+    """Deploy BPMN/DMN files; a folder is one model, a loose file a model by itself."""
+    engine = _engine()
+    models = collect(paths)
+    if key and len(models) != 1:
+        raise click.UsageError("--key needs exactly one model")
+    for model in models:
+        process_key, version, created, warnings = engine.deploy(model.files, user, key=key)
+        verdict = "deployed" if created else "unchanged"
+        click.echo(f"{verdict} {process_key} v{version} ({model.label})")
+        for warning in warnings:
+            click.echo(f"  {warning}")
+
+
+@main.command()
+@click.argument("paths", nargs=-1, required=True, type=click.Path())
+@clean_errors
+def validate(paths):
+    """Validate BPMN/DMN files; exit status 1 if any has an error."""
+    from engine.forms import FormStore
+    from engine.validation import check_files
+    forms = FormStore(Settings.from_env().forms_dir)
+    failed = False
+    for model in collect(paths):
+        problems = check_files(model.files, forms.exists)
+        for name in sorted(model.files):
+            mine = [p for p in problems if p.file == name]
+            errors = sum(p.severity == "error" for p in mine)
+            failed |= errors > 0
+            verdict = "INVALID" if errors else "ok"
+            click.echo(f"{verdict} {model.label if len(model.files) == 1 else name}"
+                       f" ({errors} error(s), {len(mine) - errors} warning(s))")
+            for problem in mine:
+                click.echo(f"  {problem}")
+        for problem in (p for p in problems if p.file not in model.files):
+            failed |= problem.severity == "error"
+            click.echo(f"  {problem}")
+    sys.exit(1 if failed else 0)
+
+
+@main.command()
+@click.argument("key")
+@click.option("--data", callback=lambda _c, _p, v: _json_option(v), help="Initial data (JSON object).")
+@click.option("--user", default="system", show_default=True)
+@click.option("--org", help="Organisation the case belongs to (default: the user's).")
+@click.option("--business-key")
+@click.option("--version", type=int, help="Process version (default: latest).")
+@clean_errors
+def start(key, data, user, org, business_key, version):
+    """Start a case of process KEY; prints the case id."""
+    started = _engine().start_case(key, user, data, organisation=org,
+                                   business_key=business_key, version=version)
+    click.echo(started.case_id)
+
+
+@main.command()
+@click.option("--case", "case_id", type=int)
+@click.option("--user", default="system", show_default=True)
+@clean_errors
+def tasks(case_id, user):
+    """List open tasks (id, case, element, lane, name, due)."""
+    for task in _engine().tasks(user, case_id=case_id):
+        due = task.due_at.isoformat() if task.due_at else "-"
+        click.echo(f"{task.id}\tcase={task.case_id}\t{task.element_id}\tlane={task.lane or '-'}"
+                   f"\t{task.name}\tdue={due}\tassignee={task.assignee or '-'}")
+
+
+@main.command()
+@click.argument("task_id")
+@click.option("--data", callback=lambda _c, _p, v: _json_option(v), default="{}")
+@click.option("--user", required=True)
+@clean_errors
+def complete(task_id, data, user):
+    """Complete task TASK_ID with --data as --user."""
+    done = _engine().complete_task(task_id, user, data)
+    click.echo(f"case {done.case_id} {done.status}; new tasks: {' '.join(done.tasks) or '-'}")
+
+
+@main.group()
+def bench():
+    """Benchmarks that print their figures."""
+
+
+@bench.command("engine")
+@click.option("--n", default=300, show_default=True, help="Instances per run.")
+@click.option("--db", "db_url", help="Database URL (default: a fresh SQLite file).")
+def bench_engine(n, db_url):
+    """Engine vs bare SpiffWorkflow with a JSON round trip per step."""
+    from engine.bench.engine_bench import run_engine_bench
+    run_engine_bench(n, db_url, click.echo)
+
+
+if __name__ == "__main__":
+    main()
