@@ -5,7 +5,7 @@ import pytest
 from click.testing import CliRunner
 
 from tests.conftest import DATA, ROOT
-from web.cli import main
+from web.commands import main
 
 MIWG = ROOT.parent / "shared" / "peers" / "miwg"
 

@@ -1,59 +1,22 @@
-"""The `liandong` command: thin wrappers over engine commands; errors print, never a traceback."""
-import functools
-import json
+"""The engine's own commands: schema, identity, deploy/validate, cases, the engine benchmark."""
 import sys
 
 import click
 
-from engine import Engine, LiandongError, Settings
+from engine import Engine, Settings
 from engine import identity
 from engine.model_files import collect
 from engine.storage.schema import upgrade
 
-
-def _engine() -> Engine:
-    engine = Engine(Settings.from_env())
-    upgrade(engine.db)
-    return engine
+from .common import clean_errors, engine_from_env as _engine, json_object
 
 
-def clean_errors(func):
-    """Every engine error becomes one line on stderr and exit status 1."""
-    @functools.wraps(func)
-    def wrapper(*args, **kwargs):
-        try:
-            return func(*args, **kwargs)
-        except LiandongError as err:
-            click.echo(f"error: {err}", err=True)
-            for field, messages in getattr(err, "field_errors", {}).items():
-                click.echo(f"  {field}: {'; '.join(messages)}", err=True)
-            for problem in getattr(err, "problems", []):
-                click.echo(f"  {problem}", err=True)
-            sys.exit(1)
-        except FileNotFoundError as err:
-            click.echo(f"error: {err}", err=True)
-            sys.exit(1)
-    return wrapper
+def register(main):
+    for command in (init_db, create_org, create_user, deploy, validate, start, tasks, complete, bench):
+        main.add_command(command)
 
 
-def _json_option(value):
-    if value is None:
-        return None
-    try:
-        parsed = json.loads(value)
-    except json.JSONDecodeError as err:
-        raise click.BadParameter(f"not valid JSON: {err.msg} at column {err.colno}") from None
-    if not isinstance(parsed, dict):
-        raise click.BadParameter("must be a JSON object, e.g. '{\"budget\": 1000}'")
-    return parsed
-
-
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
-def main():
-    """Liandong (联动): BPMN process automation."""
-
-
-@main.command("init-db")
+@click.command("init-db")
 @clean_errors
 def init_db():
     """Create or upgrade the database schema."""
@@ -62,7 +25,7 @@ def init_db():
     click.echo(f"database ready: {engine.db.engine.url.render_as_string(hide_password=True)}")
 
 
-@main.command("create-org")
+@click.command("create-org")
 @click.argument("code")
 @click.option("--name", help="Display name (default: the code).")
 @click.option("--parent", help="Code of the parent organisation.")
@@ -75,7 +38,7 @@ def create_org(code, name, parent, kind):
         click.echo(f"organisation {org.code} {org.path}")
 
 
-@main.command("create-user")
+@click.command("create-user")
 @click.argument("name")
 @click.option("--org", "orgs", multiple=True, required=True, help="Organisation code.")
 @click.option("--role", "roles", multiple=True, required=True, help="Role held (a lane name, admin, auditor, process_owner).")
@@ -92,7 +55,7 @@ def create_user(name, orgs, roles, password, display_name):
     click.echo(f"user {name} password {password}")
 
 
-@main.command()
+@click.command()
 @click.argument("paths", nargs=-1, required=True, type=click.Path())
 @click.option("--user", default="system", show_default=True)
 @click.option("--key", help="Process key (default: the primary process id); one model only.")
@@ -111,7 +74,7 @@ def deploy(paths, user, key):
             click.echo(f"  {warning}")
 
 
-@main.command()
+@click.command()
 @click.argument("paths", nargs=-1, required=True, type=click.Path())
 @clean_errors
 def validate(paths):
@@ -137,9 +100,9 @@ def validate(paths):
     sys.exit(1 if failed else 0)
 
 
-@main.command()
+@click.command()
 @click.argument("key")
-@click.option("--data", callback=lambda _c, _p, v: _json_option(v), help="Initial data (JSON object).")
+@click.option("--data", callback=json_object, help="Initial data (JSON object).")
 @click.option("--user", default="system", show_default=True)
 @click.option("--org", help="Organisation the case belongs to (default: the user's).")
 @click.option("--business-key")
@@ -152,7 +115,7 @@ def start(key, data, user, org, business_key, version):
     click.echo(started.case_id)
 
 
-@main.command()
+@click.command()
 @click.option("--case", "case_id", type=int)
 @click.option("--user", default="system", show_default=True)
 @clean_errors
@@ -164,9 +127,9 @@ def tasks(case_id, user):
                    f"\t{task.name}\tdue={due}\tassignee={task.assignee or '-'}")
 
 
-@main.command()
+@click.command()
 @click.argument("task_id")
-@click.option("--data", callback=lambda _c, _p, v: _json_option(v), default="{}")
+@click.option("--data", callback=json_object, default="{}")
 @click.option("--user", required=True)
 @clean_errors
 def complete(task_id, data, user):
@@ -175,7 +138,7 @@ def complete(task_id, data, user):
     click.echo(f"case {done.case_id} {done.status}; new tasks: {' '.join(done.tasks) or '-'}")
 
 
-@main.group()
+@click.group()
 def bench():
     """Benchmarks that print their figures."""
 
@@ -188,6 +151,3 @@ def bench_engine(n, db_url):
     from engine.bench.engine_bench import run_engine_bench
     run_engine_bench(n, db_url, click.echo)
 
-
-if __name__ == "__main__":
-    main()

@@ -1,0 +1,5 @@
+"""The campaign: import-orgs, setup-demo, rehearse."""
+
+
+def register(main):
+    """Add this area's commands to `main`."""

@@ -1,0 +1,5 @@
+"""Process owners: diff and migrate versions."""
+
+
+def register(main):
+    """Add this area's commands to `main`."""

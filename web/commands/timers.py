@@ -1,0 +1,5 @@
+"""Timers: the scheduler, pending timers, incidents, the timer benchmark."""
+
+
+def register(main):
+    """Add this area's commands to `main`."""
