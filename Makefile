@@ -19,6 +19,8 @@ $(NPM_STAMP): package.json
 	touch $(NPM_STAMP)
 
 install: $(STAMP) $(NPM_STAMP)
+	for dir in web/translations web/*/translations; do \
+	  [ -d "$$dir" ] && $(BIN)/pybabel compile -d "$$dir" || true; done
 
 run: install
 	$(BIN)/liandong init-db

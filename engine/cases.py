@@ -37,21 +37,35 @@ def start_case(ctx, actor, process_key: str, data=None, business_key=None, organ
         org = organisation_by_code(session, org_code) if org_code else None
         if org is not None and not actor.is_system and not actor.sees_path(org.path):
             raise Forbidden(f"'{actor.username}' may not start a case for organisation '{org_code}'.")
-        case = Case(process_version_id=pv.id, process_key=process_key, business_key=business_key,
-                    title=title or business_key or pv.name or process_key, status="running",
-                    organisation_id=org.id if org else None, org_path=org.path if org else "/",
-                    parent_case_id=parent_case_id, started_by=actor.username,
-                    started_at=ctx.now(), updated_at=ctx.now(), state="", facts={})
-        session.add(case)
-        session.flush()
-        bundle = ctx.specs.get(session, pv.id)
-        workflow = runtime.new_workflow(bundle, ctx.script_engine, data)
-        opened = OpenCase(ctx, session, case, actor, workflow)
-        opened.advance()
-        opened.save()
-        opened.record("case_started", data=serialization.dump_value(data), version=pv.version,
-                      business_key=business_key, organisation=org_code)
-        return Started(case.id, case.status, tuple(t.id for t in opened.new_tasks))
+        opened = open_new_case(ctx, session, actor, pv, data, org, business_key=business_key,
+                               parent_case_id=parent_case_id, title=title)
+        return Started(opened.case.id, opened.case.status, tuple(t.id for t in opened.new_tasks))
+
+
+def open_new_case(ctx, session, actor, pv, data: dict, org, business_key=None,
+                  parent_case_id=None, title=None) -> OpenCase:
+    """Create, run and save a new case of version `pv` inside the caller's transaction.
+
+    Shared by `start_case` and by linked child cases (engine.links), so both are one code path.
+    """
+    case = Case(process_version_id=pv.id, process_key=pv.model.key, business_key=business_key,
+                title=title or business_key or pv.name or pv.model.key, status="running",
+                organisation_id=org.id if org else None, org_path=org.path if org else "/",
+                parent_case_id=parent_case_id, started_by=actor.username,
+                started_at=ctx.now(), updated_at=ctx.now(), state="", facts={})
+    session.add(case)
+    session.flush()
+    bundle = ctx.specs.get(session, pv.id)
+    workflow = runtime.new_workflow(bundle, ctx.script_engine, data)
+    opened = OpenCase(ctx, session, case, actor, workflow)
+    opened.advance()
+    opened.save()
+    detail = {"data": serialization.dump_value(data), "version": pv.version,
+              "business_key": business_key, "organisation": org.code if org else None}
+    if parent_case_id is not None:
+        detail["parent_case_id"] = parent_case_id
+    opened.record("case_started", **detail)
+    return opened
 
 
 def _task_row(session, task_id: str) -> CaseTask:

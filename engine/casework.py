@@ -14,9 +14,9 @@ from sqlalchemy.orm import Session, undefer
 from sqlalchemy.orm.exc import StaleDataError
 from SpiffWorkflow.exceptions import SpiffWorkflowException
 
-from . import audit, projection, runtime, serialization
+from . import audit, links, projection, runtime, serialization
 from .errors import Conflict, ExecutionError, LiandongError, NotFound
-from .storage import Case
+from .storage import Case, CaseStage
 
 log = logging.getLogger(__name__)
 
@@ -51,20 +51,27 @@ class OpenCase:
         """Write the state and bring the query rows in step with it."""
         now = self.ctx.now()
         case = self.case
+        requests, was_running = links.take_requests(self)
         case.state = serialization.dump_state(self.workflow)
         if case.status in ("running", "completed"):
             case.status = projection.case_status(self.workflow)
             if case.status == "completed" and case.ended_at is None:
                 case.ended_at = now
         case.facts = serialization.dump_value(projection.facts(self.workflow))
+        stage_before = case.stage
         case.stage = case.facts.get("stage") if isinstance(case.facts.get("stage"), str) else case.stage
+        if case.stage and case.stage != stage_before:  # the dashboard's stage timeline
+            self.session.add(CaseStage(case_id=case.id, stage=case.stage, reached_at=now))
         case.updated_at = now
         case.last_error = case.last_error_element = None
         self.new_tasks = projection.sync_tasks(self.session, case, self.workflow, now, self.finished_by)
-        if case.status == "running":
+        if not self.bundle.has_timers:
+            pass  # no timer event anywhere in the model: no rows to keep in step
+        elif case.status == "running":
             projection.sync_timers(self.session, case, self.workflow)
         else:
             projection.drop_all_timers(self.session, case)
+        links.after_save(self, requests, was_running)
 
     def record(self, kind: str, element_id=None, task_id=None, **detail) -> None:
         if self.path:

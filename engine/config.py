@@ -22,6 +22,8 @@ class Settings:
     tick_seconds: float = 1.0
     timer_retries: int = 3
     timer_backoff_seconds: float = 5.0
+    #: A scheduler's claim on a timer older than this is taken as abandoned (node died).
+    timer_lease_seconds: float = 60.0
     smtp_host: str = ""
     smtp_port: int = 25
     smtp_sender: str = "liandong@localhost"

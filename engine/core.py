@@ -2,7 +2,7 @@
 and exposes the engine's commands. Built once per process (or per test)."""
 from contextlib import contextmanager
 
-from . import cases, identity, lifecycle, queries
+from . import cases, identity, lifecycle, links, queries, start_timers, timers
 from .clock import Clock
 from .clock import install as install_clock
 from .config import Settings
@@ -22,7 +22,7 @@ class Engine:
         self.db = Database(self.settings.database_url)
         self.specs = SpecCache()
         self.forms = FormStore(self.settings.forms_dir)
-        self.script_engine = ScriptEngine(time_limit=self.settings.script_time_limit,
+        self.script_engine = ScriptEngine(helpers=links.HELPERS, time_limit=self.settings.script_time_limit,
                                           clock=self.clock.now)
         self.system_actor = SYSTEM_ACTOR
         #: Test hook: called with the case id once a command holds the case's lock.
@@ -49,21 +49,50 @@ class Engine:
 
     # -- models -----------------------------------------------------------------------------
 
-    def deploy(self, files: dict[str, bytes], user="system", key=None, name=None):
+    def deploy(self, files: dict[str, bytes], user="system", key=None, name=None, form_exists=None):
         from .validation import check_files
+        from .versions import require_owner
         actor = self.actor(user)
+        require_owner(actor, "deploy process models")
+        form_exists = form_exists or self.forms.exists
         with self.db.transaction() as session:
             result = deploy_files(session, files, actor, key=key, name=name,
-                                  check=lambda f: check_files(f, self.forms.exists))
+                                  check=lambda f: check_files(f, form_exists))
+            if result.created:
+                start_timers.schedule_start_timers(self, session, result.version)
             return result.version.model.key, result.version.version, result.created, result.warnings
+
+    def versions(self, key):
+        from .versions import list_versions
+        with self.db.read() as session:
+            return list_versions(session, key)
+
+    def diff_versions(self, key, old: int, new: int):
+        from .versions import diff_versions
+        with self.db.read() as session:
+            return diff_versions(self, session, key, old, new)
+
+    def migrate_cases(self, key, user, to_version=None, case_ids=None, dry_run=False):
+        """Move running cases of `key` to a newer version (see engine.migration)."""
+        from .migration import migrate_cases
+        return migrate_cases(self, self.actor(user), key, to_version, case_ids, dry_run)
 
     # -- cases ------------------------------------------------------------------------------
 
     def start_case(self, process_key, user="system", data=None, **options):
-        return cases.start_case(self, self.actor(user), process_key, data, **options)
+        started = cases.start_case(self, self.actor(user), process_key, data, **options)
+        links.deliver_messages(self, around=[started.case_id])
+        return started
 
     def complete_task(self, task_id, user, data=None):
-        return cases.complete_task(self, self.actor(user), task_id, data)
+        done = cases.complete_task(self, self.actor(user), task_id, data)
+        links.deliver_messages(self, around=[done.case_id])
+        return done
+
+    def deliver_messages(self, case_ids=None) -> int:
+        """Deliver pending messages between linked cases (all, or around `case_ids`); the
+        timer scheduler calls this after firing, commands call it after they commit."""
+        return links.deliver_messages(self, around=case_ids)
 
     def claim_task(self, task_id, user):
         cases.claim_task(self, self.actor(user), task_id)
@@ -79,6 +108,7 @@ class Engine:
 
     def resume_case(self, case_id, user, reason=""):
         lifecycle.resume_case(self, self.actor(user), case_id, reason)
+        links.deliver_messages(self, around=[case_id])
 
     def terminate_case(self, case_id, user, reason=""):
         lifecycle.terminate_case(self, self.actor(user), case_id, reason)
@@ -87,3 +117,15 @@ class Engine:
         actor = self.actor(user)
         with self.db.read() as session:
             return queries.tasks_for(session, actor, **filters)
+
+    # -- timers -----------------------------------------------------------------------------
+
+    def fire_due_timers(self, node="local"):
+        """Fire every timer due now (what one scheduler tick does, until nothing is left),
+        then deliver the messages that firing sent between linked cases."""
+        result = timers.fire_due(self, node)
+        links.deliver_messages(self)
+        return result
+
+    def retry_incident(self, incident_id, user, data=None):
+        return timers.retry_incident(self, self.actor(user), incident_id, data)

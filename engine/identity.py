@@ -72,12 +72,22 @@ SYSTEM_ACTOR = Actor(SYSTEM, "系统")
 
 
 def load_actor(session: Session, username: str) -> Actor:
+    """The actor in one query (every command resolves its caller, so this is a hot path)."""
     if username == SYSTEM:
         return SYSTEM_ACTOR
-    user = session.scalar(select(User).where(User.username == username, User.active.is_(True)))
-    if user is None:
+    rows = session.execute(
+        select(User.display_name, User.locale, User.timezone, Organisation.code,
+               Organisation.path, Membership.role)
+        .outerjoin(Membership, Membership.user_id == User.id)
+        .outerjoin(Organisation, Organisation.id == Membership.organisation_id)
+        .where(User.username == username, User.active.is_(True))
+        .order_by(Membership.id)).all()
+    if not rows:
         raise NotFound(f"No active user named '{username}'.")
-    return actor_for(user)
+    memberships = tuple((r.code, r.path, r.role) for r in rows if r.role is not None)
+    first = rows[0]
+    return Actor(username, first.display_name or username, memberships, first.locale,
+                 first.timezone, frozenset(role for _c, _p, role in memberships))
 
 
 def actor_for(user: User) -> Actor:

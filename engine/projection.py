@@ -3,8 +3,11 @@
 Rows are diffed against what the workflow now holds, not rewritten wholesale: a command that
 completes one task touches one task row, not every row the case ever had.
 """
-from sqlalchemy import delete, select
+from uuid import UUID
+
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
+from SpiffWorkflow.util.task import TaskState
 
 from . import runtime
 from .storage import Case, CaseTask, Timer
@@ -51,25 +54,34 @@ def _task_row(case: Case, task, now) -> CaseTask:
 
 
 def sync_timers(session: Session, case: Case, workflow) -> None:
-    """Make the case's pending timer rows match the timers its workflow waits on."""
+    """Make the case's pending timer rows match the timers its workflow waits on.
+
+    A row whose timer the workflow no longer waits on is kept for history (incidents and
+    notifications point at it): `fired` when its task completed, else `cancelled`.
+    """
     waiting = {t.task_id: t for t in runtime.waiting_timers(workflow)}
     rows = session.scalars(select(Timer).where(Timer.case_id == case.id,
                                                Timer.status.in_(("pending", "failed")))).all()
     for row in rows:
         timer = waiting.pop(row.task_id, None)
         if timer is None:
-            session.delete(row)
+            task = workflow.get_task_from_id(UUID(row.task_id)) if row.task_id else None
+            fired = task is not None and task.state == TaskState.COMPLETED
+            row.status = "fired" if fired else "cancelled"
+            row.fired_at = case.updated_at if fired else None
         elif row.due_at != timer.due_at:
             row.due_at, row.status, row.attempts, row.last_error = timer.due_at, "pending", 0, None
+            row.retry_at = row.claimed_by = row.claimed_at = None
     for timer in waiting.values():
         session.add(Timer(case_id=case.id, task_id=timer.task_id, element_id=timer.element_id,
                           kind=timer.kind, expression=timer.expression[:500],
-                          due_at=timer.due_at, status="pending"))
+                          due_at=timer.due_at, status="pending", attempts=0))
 
 
 def drop_all_timers(session: Session, case: Case) -> None:
-    session.execute(delete(Timer).where(Timer.case_id == case.id,
-                                        Timer.status.in_(("pending", "failed"))))
+    session.execute(update(Timer).where(Timer.case_id == case.id,
+                                        Timer.status.in_(("pending", "failed")))
+                    .values(status="cancelled"))
 
 
 def case_status(workflow) -> str:

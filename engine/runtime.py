@@ -3,12 +3,13 @@
 Nothing here touches the database; engine.cases wraps these in one transaction.
 """
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 
 from SpiffWorkflow.bpmn import BpmnWorkflow
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import (
     CycleTimerEventDefinition, DurationTimerEventDefinition, TimeDateEventDefinition,
     TimerEventDefinition)
+from SpiffWorkflow.bpmn.specs.mixins.events.start_event import StartEvent
 from SpiffWorkflow.util.task import TaskState
 
 from . import serialization
@@ -52,10 +53,9 @@ def advance(workflow: BpmnWorkflow) -> list[str]:
 
     for _ in range(MAX_PASSES):
         before = len(completed)
-        workflow.refresh_waiting_tasks()
+        workflow.refresh_timers()
         workflow.do_engine_steps(did_complete_task=did_complete)
-        ready_engine = workflow.get_tasks(state=TaskState.READY, manual=False)
-        if len(completed) == before and not ready_engine:
+        if len(completed) == before or not workflow.waiting_events():
             break
     return completed
 
@@ -78,17 +78,87 @@ class WaitingTimer:
 
 
 def waiting_timers(workflow: BpmnWorkflow) -> list[WaitingTimer]:
-    """Every timer the workflow is waiting on, with its due time in UTC."""
+    """Every timer the workflow is waiting on, with its due time in UTC.
+
+    A timer start event is left out: the host schedules those per deployed version (see
+    engine.timers) and a started case never waits on its own start event.
+    """
     found = []
     for task in workflow.get_tasks(state=TaskState.WAITING):
         definition = getattr(task.task_spec, "event_definition", None)
-        if not isinstance(definition, TimerEventDefinition):
+        if not isinstance(definition, TimerEventDefinition) or isinstance(task.task_spec, StartEvent):
             continue
         due = _due_time(task, definition)
         if due is not None:
             found.append(WaitingTimer(str(task.id), element_id(task), _kind(definition),
                                       definition.expression, due))
     return found
+
+
+def timer_due(task):
+    """When the waiting timer `task` fires next (UTC), or None if it is not a waiting timer."""
+    definition = getattr(task.task_spec, "event_definition", None)
+    if task.state != TaskState.WAITING or not isinstance(definition, TimerEventDefinition):
+        return None
+    return _due_time(task, definition)
+
+
+@dataclass(frozen=True)
+class StartTimer:
+    element_id: str
+    kind: str
+    expression: str
+    due_at: datetime
+    cycles: int | None  # a cycle's repetitions (-1: forever); None for a date or duration
+    interval: timedelta | None
+
+
+def start_timers(workflow: BpmnWorkflow, script_engine, now: datetime) -> list[StartTimer]:
+    """The timer start events of a fresh, not yet stepped workflow, with their first due time.
+
+    Read from the expression rather than by running the workflow: SpiffWorkflow would fire
+    a cycle whose start lies in the past at once, inside the very instance it schedules.
+    """
+    found = []
+    for task in _start_event_tasks(workflow):
+        definition = task.task_spec.event_definition
+        text = script_engine.evaluate(task, definition.expression)
+        cycles = interval = None
+        if isinstance(definition, CycleTimerEventDefinition):
+            cycles, due, interval = TimerEventDefinition.parse_iso_recurring_interval(text)
+            due = due.astimezone(timezone.utc)
+        elif isinstance(definition, DurationTimerEventDefinition):
+            parsed = TimerEventDefinition.parse_iso_duration(text)
+            due = now + TimerEventDefinition.get_timedelta_from_start(parsed, now)
+        else:
+            due = TimerEventDefinition.parse_time_or_duration(text)
+            if not isinstance(due, datetime):
+                raise ValueError(f"timer start event '{element_id(task)}': '{text}' is not a date")
+        found.append(StartTimer(element_id(task), _kind(definition), definition.expression,
+                                due, cycles, interval))
+    return found
+
+
+def fire_start_event(workflow: BpmnWorkflow, start_element: str) -> None:
+    """Mark the timer start event `start_element` as fired, so the case runs from it now."""
+    for task in _start_event_tasks(workflow):
+        if element_id(task) != start_element:
+            continue
+        if isinstance(task.task_spec.event_definition, CycleTimerEventDefinition):
+            # A cycle start event adds its outgoing path each time a cycle comes round (it
+            # predicts no children): one last cycle, already due, makes it run once.
+            task._set_internal_data(event_value={"cycles": 1, "duration": 0,
+                                                 "next": "2000-01-01T00:00:00+00:00"})
+        else:
+            task._set_internal_data(event_fired=True)
+        return
+    raise ValueError(f"the process has no timer start event '{start_element}'")
+
+
+def _start_event_tasks(workflow: BpmnWorkflow):
+    return [task for task in workflow.get_tasks()
+            if isinstance(task.task_spec, StartEvent)
+            and isinstance(getattr(task.task_spec, "event_definition", None), TimerEventDefinition)]
 
 
 def _kind(definition) -> str:

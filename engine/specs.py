@@ -22,6 +22,7 @@ class SpecBundle:
     primary_process_id: str
     spec: object
     subprocess_specs: dict
+    has_timers: bool = True
 
 
 class SpecCache:
@@ -43,10 +44,27 @@ class SpecCache:
             raise NotFound(f"No process version {version_id}.")
         files = {f.name: f.content for f in session.scalars(
             select(ProcessFile).where(ProcessFile.process_version_id == version_id))}
-        model = parse_model(files)
+        model = parse_model(files, version.primary_process_id)
         return SpecBundle(version_id, version.model.key, version.version,
-                          version.primary_process_id, model.spec, model.subprocess_specs)
+                          version.primary_process_id, model.spec, model.subprocess_specs,
+                          _has_timers(model))
 
     def clear(self):
         with self._lock:
             self._bundles.clear()
+
+
+def _has_timers(model) -> bool:
+    """Whether any spec of the model has a timer event: cases of models without one skip
+    the timer bookkeeping on every save."""
+    from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
+    specs = [model.spec, *model.subprocess_specs.values()]
+    return any(isinstance(getattr(task_spec, "event_definition", None), TimerEventDefinition)
+               or _has_multiple_timer(getattr(task_spec, "event_definition", None))
+               for spec in specs for task_spec in spec.task_specs.values())
+
+
+def _has_multiple_timer(definition) -> bool:
+    from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
+    return any(isinstance(d, TimerEventDefinition)
+               for d in getattr(definition, "event_definitions", None) or ())

@@ -3,7 +3,12 @@ from .audit import AuditEvent
 from .base import Base
 from .cases import Case, CaseTask, Incident, Timer
 from .identity import ApiToken, Membership, Organisation, User
+from .links import CaseLink, CaseMessage
+from .model_drafts import ModelDraft
+from .notifications import Notification
 from .processes import ProcessFile, ProcessModel, ProcessVersion
+from .reporting import CaseStage
+from .web import Attachment, Draft, FailedSignIn  # noqa: F401 - the web app's tables
 
-__all__ = ["ApiToken", "AuditEvent", "Base", "Case", "CaseTask", "Incident", "Membership",
-           "Organisation", "ProcessFile", "ProcessModel", "ProcessVersion", "Timer", "User"]
+__all__ = ["ApiToken", "AuditEvent", "Base", "Case", "CaseLink", "CaseMessage", "CaseStage", "CaseTask", "Incident", "Membership", "ModelDraft",
+           "Notification", "Organisation", "ProcessFile", "ProcessModel", "ProcessVersion", "Timer", "User"]

@@ -34,8 +34,8 @@ class Case(Base):
     audit_seq: Mapped[int] = mapped_column(Integer, default=0)
     audit_head: Mapped[str] = mapped_column(String(64), default="")
 
-    version = relationship("ProcessVersion", lazy="joined")
-    organisation = relationship("Organisation", lazy="joined")
+    version = relationship("ProcessVersion")
+    organisation = relationship("Organisation")
 
     __mapper_args__ = {"version_id_col": lock_version}
 
@@ -73,7 +73,8 @@ class Timer(Base):
     """A waiting timer of a case, or the timer start event of a deployed version."""
 
     __tablename__ = "timers"
-    __table_args__ = (Index("ix_timers_due", "status", "due_at"),)
+    __table_args__ = (Index("ix_timers_due", "status", "due_at"),
+                      Index("ix_timers_version", "process_version_id"))
     id: Mapped[int] = mapped_column(primary_key=True)
     case_id: Mapped[int | None] = mapped_column(ForeignKey("cases.id"), index=True)
     process_version_id: Mapped[int | None] = mapped_column(ForeignKey("process_versions.id"))
@@ -88,6 +89,10 @@ class Timer(Base):
     claimed_at: Mapped[object | None] = mapped_column(UTCDateTime)
     fired_at: Mapped[object | None] = mapped_column(UTCDateTime)
     last_error: Mapped[str | None] = mapped_column(Text)
+    #: After a failed attempt: not before this time (the backoff).
+    retry_at: Mapped[object | None] = mapped_column(UTCDateTime)
+    #: A start event's cycle: repetitions still to come (-1: forever).
+    cycles_left: Mapped[int | None] = mapped_column(Integer)
 
 
 class Incident(Base):

@@ -1,5 +1,85 @@
-"""Process owners: diff and migrate versions."""
+"""Process owners: list versions, diff two of them, migrate running cases."""
+import json
+import sys
+
+import click
+
+from contextlib import contextmanager
+
+from .common import clean_errors, engine_from_env
+
+
+@contextmanager
+def _engine():
+    """The engine for one command, its connections closed when the command ends."""
+    engine = engine_from_env()
+    try:
+        yield engine
+    finally:
+        engine.close()
 
 
 def register(main):
     """Add this area's commands to `main`."""
+    for command in (versions, diff, migrate):
+        main.add_command(command)
+
+
+@click.command()
+@click.argument("key")
+@clean_errors
+def versions(key):
+    """List the versions of process KEY: who deployed it, when, cases running on it."""
+    with _engine() as engine:
+        found = engine.versions(key)
+    for v in found:
+        click.echo(f"v{v.version}\t{v.deployed_at:%Y-%m-%d %H:%M}\t{v.deployed_by}\t"
+                   f"running={v.running_cases}\tcases={v.all_cases}\t{' '.join(v.files)}")
+
+
+@click.command()
+@click.argument("key")
+@click.argument("old", type=int)
+@click.argument("new", type=int)
+@click.option("--json", "as_json", is_flag=True, help="Print the diff as JSON.")
+@clean_errors
+def diff(key, old, new, as_json):
+    """What changed in process KEY from version OLD to version NEW."""
+    with _engine() as engine:
+        result = engine.diff_versions(key, old, new)
+    if as_json:
+        click.echo(json.dumps(result.to_dict(), ensure_ascii=False, indent=2))
+        return
+    if not result.elements:
+        click.echo(f"{key}: v{old} and v{new} are the same")
+        return
+    for element in result.elements:
+        click.echo(str(element))
+        for aspect, change in element.details.items():
+            if aspect in ("name", "conditions", "script", "timer", "form"):
+                click.echo(f"  {aspect}: {_short(change.get('before'))} -> {_short(change.get('after'))}")
+
+
+def _short(value, limit=120):
+    text = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
+    return text if len(text) <= limit else text[:limit - 1] + "…"
+
+
+@click.command()
+@click.argument("key")
+@click.option("--to", "to_version", type=int, help="Target version (default: the latest).")
+@click.option("--case", "case_ids", type=int, multiple=True, help="Only this case (repeatable).")
+@click.option("--dry-run", is_flag=True, help="Report what would happen; change nothing.")
+@click.option("--user", default="system", show_default=True)
+@clean_errors
+def migrate(key, to_version, case_ids, dry_run, user):
+    """Move running cases of KEY to a newer version where it is safe; exit 1 if any is refused."""
+    with _engine() as engine:
+        verdicts = engine.migrate_cases(key, user, to_version, list(case_ids) or None, dry_run)
+    if not verdicts:
+        click.echo(f"{key}: no running cases to migrate")
+    for verdict in verdicts:
+        click.echo(str(verdict))
+    moved = sum(v.migrated or (dry_run and v.migratable) for v in verdicts)
+    click.echo(f"{moved} of {len(verdicts)} case(s) {'would migrate' if dry_run else 'migrated'}")
+    sys.exit(1 if any(not v.migratable for v in verdicts) else 0)

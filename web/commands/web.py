@@ -1,5 +1,46 @@
 """Serving the web app: run, tokens."""
+import importlib.util
+
+import click
+
+from .common import clean_errors, engine_from_env
 
 
 def register(main):
     """Add this area's commands to `main`."""
+    main.add_command(run)
+    main.add_command(create_token)
+
+
+@click.command("create-token")
+@click.argument("username")
+@click.option("--label", default="", help="What the token is for (shown to admins).")
+@clean_errors
+def create_token(username, label):
+    """Make an API bearer token for USERNAME; printed once, only its SHA-256 is stored."""
+    from web.api.tokens import create_token as make
+    engine = engine_from_env()
+    try:
+        with engine.session() as s:
+            token = make(s, username, label)
+    finally:
+        engine.close()
+    click.echo(token)
+
+
+@click.command()
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=5000, show_default=True, type=int)
+@clean_errors
+def run(host, port):
+    """Serve the web app, with the timer ticker in the same process."""
+    from werkzeug.serving import run_simple
+
+    from web import create_app
+    engine = engine_from_env()
+    app = create_app(engine=engine)
+    if importlib.util.find_spec("engine.scheduler") is not None:
+        from engine import scheduler
+        scheduler.start_background_ticker(engine)
+    click.echo(f"Liandong 联动 on http://{host}:{port}/")
+    run_simple(host, port, app, threaded=True, use_reloader=False)

@@ -1,0 +1,253 @@
+"""Firing due timers: exactly once, on time, from any number of scheduler nodes.
+
+A tick first *claims* due rows in a short transaction of its own (on PostgreSQL with
+`FOR UPDATE SKIP LOCKED`, so two nodes never claim the same row at the same moment), then
+fires each claimed row in its own transaction: lock the case, re-read the row under that
+lock and fire only if it is still pending and still claimed by this node. A node killed
+mid-fire leaves its claim behind with its transaction rolled back; once the claim is older
+than the lease, any node claims and fires the row again. So a timer fires at least once
+(the lease) and at most once (the status check under the case lock).
+
+A fire that fails (a script error after the timer, say) is rolled back and retried with
+exponential backoff; after `Settings.timer_retries` tries the row becomes `failed` with an
+incident for the admins, and `retry_incident` puts it back once the cause is fixed.
+"""
+import logging
+import os
+import time
+from dataclasses import dataclass
+from datetime import timedelta
+from uuid import UUID
+
+from sqlalchemy import and_, or_, select, update
+from sqlalchemy.orm import Session
+from SpiffWorkflow.util.task import TaskState
+
+from . import notifications, runtime, start_timers
+from .casework import engine_errors, open_case
+from .errors import Conflict, Forbidden, LiandongError, NotFound
+from .storage import Incident, Timer
+
+log = logging.getLogger(__name__)
+
+#: Rows one node claims at a time: small, so that several nodes share a burst of due timers.
+CLAIM_BATCH = 20
+#: Test hook: seconds to sleep inside the fire transaction, after the case is locked.
+SLOW_FIRE_ENV = "LIANDONG_TEST_SLOW_FIRE"
+
+FIRED, SKIPPED, FAILED = "fired", "skipped", "failed"
+
+
+@dataclass(frozen=True)
+class TickResult:
+    claimed: int
+    fired: int
+    failed: int
+    skipped: int
+
+
+def _lease(ctx) -> timedelta:
+    return timedelta(seconds=ctx.settings.timer_lease_seconds)
+
+
+def due_clause(now, lease):
+    """Pending rows that are due, past their backoff, and not claimed by a live node."""
+    return and_(Timer.status == "pending", Timer.due_at <= now,
+                or_(Timer.retry_at.is_(None), Timer.retry_at <= now),
+                or_(Timer.claimed_at.is_(None), Timer.claimed_at < now - lease))
+
+
+def claim_due(ctx, node: str, limit: int = CLAIM_BATCH) -> list[int]:
+    """Claim up to `limit` due timers for `node`, in a transaction of their own."""
+    now = ctx.now()
+    with ctx.db.transaction() as session:
+        ids = list(session.scalars(
+            select(Timer.id).where(due_clause(now, _lease(ctx)))
+            .order_by(Timer.due_at, Timer.id).limit(limit)
+            .with_for_update(skip_locked=True)))
+        if ids:
+            session.execute(update(Timer).where(Timer.id.in_(ids))
+                            .values(claimed_by=node, claimed_at=now))
+        return ids
+
+
+def tick(ctx, node: str, limit: int = CLAIM_BATCH) -> TickResult:
+    """One scheduler pass: claim what is due and fire each claimed timer."""
+    ids = claim_due(ctx, node, limit)
+    counts = {FIRED: 0, SKIPPED: 0, FAILED: 0}
+    for timer_id in ids:
+        counts[fire(ctx, timer_id, node)] += 1
+    return TickResult(len(ids), counts[FIRED], counts[FAILED], counts[SKIPPED])
+
+
+def fire_due(ctx, node: str = "local") -> TickResult:
+    """Fire everything due now, however many ticks that takes (tests, `liandong timers --fire`)."""
+    total = TickResult(0, 0, 0, 0)
+    while True:
+        result = tick(ctx, node)
+        total = TickResult(*(a + b for a, b in zip(
+            (total.claimed, total.fired, total.failed, total.skipped),
+            (result.claimed, result.fired, result.failed, result.skipped))))
+        if result.claimed == 0 or result.fired + result.failed == 0:
+            return total
+
+
+def fire(ctx, timer_id: int, node: str) -> str:
+    """Fire one claimed timer in its own transaction; returns fired, skipped or failed."""
+    try:
+        with engine_errors(ctx) as note, ctx.db.transaction() as session:
+            row = session.get(Timer, timer_id)
+            if row is None:
+                return SKIPPED
+            if row.case_id is None:
+                row = lock_claimed(session, timer_id, node)
+                if row is None:
+                    return SKIPPED
+                start_timers.fire_start_timer(ctx, session, row, node)
+                return FIRED
+            note.case_id = row.case_id
+            return _fire_case_timer(ctx, session, row.case_id, timer_id, node)
+    except LiandongError as err:
+        _record_failure(ctx, timer_id, node, str(err), getattr(err, "element_id", None))
+        return FAILED
+
+
+def lock_claimed(session: Session, timer_id: int, node: str) -> Timer | None:
+    """The timer row, locked and re-read, if it is still pending and claimed by `node`."""
+    row = session.execute(select(Timer).where(Timer.id == timer_id).with_for_update()
+                          .execution_options(populate_existing=True)).scalar_one_or_none()
+    if row is None or row.status != "pending" or row.claimed_by != node:
+        return None
+    return row
+
+
+def _fire_case_timer(ctx, session: Session, case_id: int, timer_id: int, node: str) -> str:
+    """Fire the claimed timer, and with it every other timer of the case already due.
+
+    The engine fires all due timers of a workflow in one pass, so each one that fired gets
+    its row marked, its `timer_fired` event and its reminders here, whichever was claimed.
+    A cycle that came round several times while nobody ticked reminds once.
+    """
+    with open_case(ctx, session, case_id, ctx.system_actor) as opened:
+        row = lock_claimed(session, timer_id, node)
+        if row is None:
+            return SKIPPED
+        slow = os.environ.get(SLOW_FIRE_ENV)
+        if slow:
+            time.sleep(float(slow))
+        now = ctx.now()
+        if opened.case.status != "running":
+            # A suspended case keeps its timers; resuming runs whatever fell due meanwhile.
+            row.claimed_by, row.claimed_at, row.retry_at = None, None, now + _lease(ctx)
+            return SKIPPED
+        task = opened.workflow.get_task_from_id(UUID(row.task_id)) if row.task_id else None
+        if task is None or runtime.timer_due(task) is None:
+            row.status = "cancelled"  # the workflow no longer waits on it
+            return SKIPPED
+        due = {t: runtime.timer_due(t) for t in opened.workflow.get_tasks(state=TaskState.WAITING)}
+        due = {t: at for t, at in due.items() if at is not None and at <= now}
+        if task not in due:
+            row.claimed_by = row.claimed_at = None  # not due for the engine yet
+            return SKIPPED
+        plans = {t: notifications.plan_for_timer(session, opened.case, opened.workflow, t)
+                 for t in due}
+        opened.advance()
+        fired = [t for t, at in due.items()
+                 if t.state != TaskState.WAITING or runtime.timer_due(t) != at]
+        if task not in fired:
+            row.claimed_by = row.claimed_at = None
+            return SKIPPED
+        rows = {r.task_id: r for r in session.scalars(
+            select(Timer).where(Timer.case_id == case_id, Timer.status == "pending",
+                                Timer.task_id.in_([str(t.id) for t in fired])).with_for_update())}
+        for fired_row in rows.values():
+            fired_row.status, fired_row.fired_at = "fired", now
+        opened.save()
+        for fired_task in fired:
+            fired_row = rows.get(str(fired_task.id))
+            if fired_row is None:
+                continue
+            late = round((now - fired_row.due_at).total_seconds(), 3)
+            opened.record("timer_fired", fired_row.element_id, fired_row.task_id,
+                          timer_id=fired_row.id, due_at=fired_row.due_at.isoformat(),
+                          late_seconds=late, node=node)
+            notifications.send_planned(session, ctx, opened.case, fired_row, plans[fired_task])
+        return FIRED
+
+
+def _record_failure(ctx, timer_id: int, node: str, message: str, element_id=None) -> None:
+    """Count a failed attempt: back off and retry, or give up with an incident."""
+    with ctx.db.transaction() as session:
+        row = lock_claimed(session, timer_id, node)
+        if row is None:
+            return
+        now = ctx.now()
+        row.attempts += 1
+        row.last_error = message[:4000]
+        row.claimed_by = row.claimed_at = None
+        if row.attempts < ctx.settings.timer_retries:
+            backoff = ctx.settings.timer_backoff_seconds * 2 ** (row.attempts - 1)
+            row.retry_at = now + timedelta(seconds=backoff)
+            log.info("timer %s failed (attempt %s), retry at %s", row.id, row.attempts, row.retry_at)
+            return
+        row.status, row.retry_at = "failed", None
+        session.add(Incident(case_id=row.case_id, timer_id=row.id,
+                             element_id=element_id or row.element_id, kind="timer",
+                             message=message[:4000], created_at=now,
+                             details={"attempts": row.attempts, "timer": row.element_id,
+                                      "due_at": row.due_at.isoformat()}))
+        log.warning("timer %s failed %s times: incident opened", row.id, row.attempts)
+
+
+def retry_incident(ctx, actor, incident_id: int, data: dict | None = None) -> str:
+    """Put an incident's timer back to pending and fire it now; `data` (optional) is merged
+    into the waiting task's data first, for a fix that is a missing or wrong value."""
+    if not actor.has_role("admin"):
+        raise Forbidden(f"'{actor.username}' may not retry incidents.")
+    node = f"retry-{incident_id}"
+    with ctx.db.transaction() as session:
+        incident = session.get(Incident, incident_id)
+        if incident is None:
+            raise NotFound(f"Incident {incident_id} does not exist.")
+        if incident.resolved_at is not None:
+            raise Conflict(f"Incident {incident_id} was already resolved by "
+                           f"{incident.resolved_by}.")
+        row = session.get(Timer, incident.timer_id) if incident.timer_id else None
+        if row is None or row.status != "failed":
+            raise Conflict(f"Incident {incident_id} has no failed timer to retry.")
+        if data and row.case_id is not None:
+            _patch_waiting_data(ctx, session, row, actor, data)
+        row.status, row.attempts, row.retry_at, row.last_error = "pending", 0, None, None
+        row.claimed_by, row.claimed_at = node, ctx.now()
+        incident.resolved_at, incident.resolved_by = ctx.now(), actor.username
+    outcome = fire(ctx, row.id, node)
+    if outcome == FAILED:
+        with ctx.db.read() as session:
+            error = session.get(Timer, row.id).last_error
+        return f"{FAILED}: {error}"
+    return outcome
+
+
+def _patch_waiting_data(ctx, session, row: Timer, actor, data: dict) -> None:
+    with open_case(ctx, session, row.case_id, actor) as opened:
+        task = opened.workflow.get_task_from_id(UUID(row.task_id))
+        if task is None:
+            raise Conflict(f"Case {row.case_id} no longer waits on timer '{row.element_id}'.")
+        task.data.update(data)
+        opened.save()
+        opened.record("incident_data_fixed", row.element_id, row.task_id, data=data)
+
+
+def pending_timers(session: Session, limit: int = 500) -> list[Timer]:
+    return list(session.scalars(select(Timer).where(Timer.status.in_(("pending", "failed")))
+                                .order_by(Timer.due_at, Timer.id).limit(limit)))
+
+
+def open_incidents(session: Session, actor, include_resolved: bool = False) -> list[Incident]:
+    """Incidents for admins (and auditors, who read everything)."""
+    if not actor.reads_everything:
+        raise Forbidden(f"'{actor.username}' may not list incidents.")
+    query = select(Incident).order_by(Incident.created_at, Incident.id)
+    if not include_resolved:
+        query = query.where(Incident.resolved_at.is_(None))
+    return list(session.scalars(query))

@@ -1,0 +1,117 @@
+"""Browser-test fixtures, for every area's browser tests (mark them `browser`).
+
+- `live_server`: the whole app served by werkzeug in a background thread on 127.0.0.1 and a
+  free port, on a fresh SQLite file database (one per test) with the campaign's demo
+  organisations and users (as `campaign_orgs`: zj_staff, zj_staff2, js_staff, hz_staff,
+  ministry_officer, auditor, admin; password "secret-pass"), the test models
+  plan_review.bpmn and activity_plan.bpmn deployed, and a ManualClock at 2016-04-01.
+  It yields a `LiveServer`: `.url`, `.app`, `.engine`, `.clock`, and `.sign_in(page, user)`.
+- `browser_page`: a Playwright (sync API) page in Debian's chromium (/usr/bin/chromium;
+  `apt-get install chromium fonts-noto-cjk`; never `playwright install`), 1280x860,
+  closed after the test. `browser` (one chromium per session) is there for tests that
+  need several pages or a phone-sized context.
+- `artifacts`: the test-artifacts/ folder (gitignored) for screenshots.
+"""
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from werkzeug.serving import make_server
+
+from engine import Engine, identity
+from engine.clock import ManualClock
+from engine.config import Settings
+from engine.storage.schema import upgrade
+from tests.conftest import DATA, ROOT, START, bpmn
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync"]
+PASSWORD = "secret-pass"
+MODELS = ("plan_review.bpmn", "activity_plan.bpmn")
+
+
+def demo_data(engine) -> None:
+    """The campaign's demo organisations and users (the same as the `campaign_orgs` fixture)."""
+    with engine.session() as s:
+        identity.create_organisation(s, "ministry", "文化部公共文化司", kind="ministry")
+        identity.create_organisation(s, "zj", "浙江省文化厅", parent="ministry", kind="province")
+        identity.create_organisation(s, "js", "江苏省文化厅", parent="ministry", kind="province")
+        identity.create_organisation(s, "hz", "杭州市", parent="zj", kind="city")
+        identity.create_organisation(s, "nj", "南京市", parent="js", kind="city")
+        for name, display, org, role in [
+                ("zj_staff", "王丽（浙江）", "zj", "province"), ("zj_staff2", "陈晨（浙江）", "zj", "province"),
+                ("js_staff", "李强（江苏）", "js", "province"), ("hz_staff", "赵敏（杭州）", "hz", "city"),
+                ("ministry_officer", "刘洋（文化部）", "ministry", "ministry"),
+                ("auditor", "审计员", "ministry", "auditor"), ("admin", "管理员", "ministry", "admin")]:
+            identity.create_user(s, name, password=PASSWORD, display_name=display,
+                                 memberships=[(org, role)])
+
+
+@dataclass
+class LiveServer:
+    url: str
+    app: object
+    engine: Engine
+    clock: ManualClock
+
+    def sign_in(self, page, username, password=PASSWORD):
+        page.goto(f"{self.url}/login")
+        page.fill("#username", username)
+        page.fill("#password", password)
+        page.click("button[type=submit].primary")
+        page.wait_for_load_state()
+
+
+@pytest.fixture
+def live_server(tmp_path):
+    from web import create_app
+    clock = ManualClock(START)
+    settings = Settings(instance_path=tmp_path / "instance",
+                        database_url=f"sqlite:///{tmp_path / 'browser.sqlite3'}",
+                        forms_dir=DATA / "forms", script_time_limit=2.0)
+    engine = Engine(settings, clock)
+    upgrade(engine.db)
+    demo_data(engine)
+    for model in MODELS:
+        engine.deploy(bpmn(model))
+    app = create_app({"TESTING": False}, engine=engine)
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield LiveServer(f"http://127.0.0.1:{server.server_port}", app, engine, clock)
+    finally:
+        server.shutdown()
+        thread.join(timeout=10)
+        server.server_close()
+        engine.close()
+
+
+@pytest.fixture(scope="session")
+def browser():
+    if not Path(CHROMIUM).exists():
+        pytest.skip(f"{CHROMIUM} is missing: apt-get install chromium fonts-noto-cjk")
+    from playwright.sync_api import sync_playwright
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture
+def browser_page(browser):
+    context = browser.new_context(viewport={"width": 1280, "height": 860})
+    page = context.new_page()
+    page.set_default_timeout(15_000)
+    yield page
+    context.close()
+
+
+@pytest.fixture(scope="session")
+def artifacts():
+    folder = ROOT / "test-artifacts"
+    folder.mkdir(exist_ok=True)
+    return folder
+

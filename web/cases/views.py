@@ -1,0 +1,180 @@
+"""Case search, the case page, exports, dashboard and heatmap. Views parse, call the engine's
+read functions (always scoped to the signed-in person) and render; nothing else."""
+from pathlib import Path
+
+from flask import Response, render_template, request, url_for
+from flask_babel import get_locale
+from flask_login import login_required
+from sqlalchemy import select
+
+from engine import NotFound, dashboard, reports
+from engine.history import case_history, visible_case
+from engine.search import STATUSES, CaseFilter, all_matching, search_cases
+from engine.storage import Organisation, ProcessFile, ProcessModel, ProcessVersion
+
+from ..extensions import current_actor, current_engine
+from . import bp, charts
+
+PER_PAGE = 25
+
+
+def _page() -> int:
+    try:
+        return max(1, int(request.args.get("page", 1)))
+    except ValueError:
+        return 1
+
+
+def _tz():
+    from zoneinfo import ZoneInfo
+    try:
+        return ZoneInfo(current_actor().time_zone)
+    except (KeyError, ValueError):
+        return ZoneInfo("Asia/Shanghai")
+
+
+def _download(text: str, filename: str, mimetype: str) -> Response:
+    return Response(text, mimetype=mimetype,
+                    headers={"Content-Disposition": f"attachment; filename={filename}"})
+
+
+@bp.get("/")
+@login_required
+def index():
+    engine, actor = current_engine(), current_actor()
+    flt = CaseFilter.from_args(request.args)
+    with engine.db.read() as session:
+        found = search_cases(session, actor, flt, engine.now(), _page(), PER_PAGE, _tz())
+        processes = session.scalars(select(ProcessModel.key).order_by(ProcessModel.key)).all()
+        organisations = [(code, name) for code, name, path in session.execute(
+            select(Organisation.code, Organisation.name, Organisation.path).order_by(Organisation.path))
+            if actor.sees_path(path)]
+    return render_template("cases/index.html", found=found, flt=flt, args=flt.as_args(),
+                           processes=processes, organisations=organisations, statuses=STATUSES)
+
+
+@bp.get("/export.csv")
+@login_required
+def search_csv():
+    engine, actor = current_engine(), current_actor()
+    flt = CaseFilter.from_args(request.args)
+    with engine.db.read() as session:
+        text = reports.cases_csv(all_matching(session, actor, flt, engine.now(), _tz()))
+    return _download(text, "cases.csv", "text/csv; charset=utf-8")
+
+
+@bp.get("/<int:case_id>")
+@login_required
+def show(case_id):
+    engine, actor = current_engine(), current_actor()
+    with engine.db.read() as session:
+        history = case_history(session, actor, case_id)
+    diagram = {"xml_url": url_for("cases.case_diagram", case_id=case_id),
+               "completed": sorted(history.completed), "active": history.active,
+               "repeated": history.repeated}
+    return render_template("cases/show.html", h=history, case=history.case, diagram=diagram,
+                           now=engine.now())
+
+
+@bp.get("/<int:case_id>/report")
+@login_required
+def report(case_id):
+    engine, actor = current_engine(), current_actor()
+    with engine.db.read() as session:
+        history = case_history(session, actor, case_id)
+    return render_template("cases/report.html", h=history, case=history.case, now=engine.now())
+
+
+@bp.get("/<int:case_id>/history.json")
+@login_required
+def export_json(case_id):
+    with current_engine().db.read() as session:
+        text = reports.case_json(session, current_actor(), case_id)
+    return _download(text, f"case-{case_id}.json", "application/json")
+
+
+@bp.get("/<int:case_id>/history.csv")
+@login_required
+def export_csv(case_id):
+    with current_engine().db.read() as session:
+        text = reports.case_csv(session, current_actor(), case_id)
+    return _download(text, f"case-{case_id}.csv", "text/csv; charset=utf-8")
+
+
+@bp.get("/<int:case_id>/diagram.bpmn")
+@login_required
+def case_diagram(case_id):
+    with current_engine().db.read() as session:
+        case = visible_case(session, current_actor(), case_id)
+        return _bpmn_of(session, case.process_version_id)
+
+
+@bp.get("/versions/<int:version_id>/diagram.bpmn")
+@login_required
+def version_diagram(version_id):
+    with current_engine().db.read() as session:
+        return _bpmn_of(session, version_id)
+
+
+def _bpmn_of(session, version_id) -> Response:
+    """The version's BPMN file holding its primary process (the diagram bpmn-js shows)."""
+    version = session.get(ProcessVersion, version_id)
+    if version is None:
+        raise NotFound(f"Process version {version_id} does not exist.")
+    files = session.scalars(select(ProcessFile).where(ProcessFile.process_version_id == version_id,
+                                                      ProcessFile.name.like("%.bpmn"))).all()
+    marker = f'id="{version.primary_process_id}"'.encode()
+    chosen = next((f for f in files if marker in f.content), files[0] if files else None)
+    if chosen is None:
+        raise NotFound(f"Process version {version_id} has no BPMN diagram.")
+    return Response(chosen.content, mimetype="application/xml")
+
+
+# -- dashboard and heatmap ---------------------------------------------------------------
+
+def _definition():
+    settings = current_engine().settings
+    path = settings.extra.get("dashboard_definition") or Path(settings.processes_dir) / "dashboard.json"
+    return dashboard.Definition.load(path).with_labels(dashboard.calendar_labels(settings.processes_dir))
+
+
+def _board():
+    engine = current_engine()
+    campaign_id = request.args.get("campaign", type=int)
+    with engine.db.read() as session:
+        return dashboard.campaign_dashboard(session, current_actor(), _definition(), engine.now(),
+                                            campaign_id)
+
+
+@bp.get("/dashboard")
+@login_required
+def dashboard_page():
+    board = _board()
+    lang = _lang()
+    return render_template("cases/dashboard.html", board=board, lang=lang,
+                           stage_chart=charts.stage_timeline(board, lang, _tz()),
+                           activity_chart=charts.activities_by_province(board, lang))
+
+
+def _lang() -> str:
+    """'zh_CN' or 'en': which label of a definition to show."""
+    locale = get_locale()
+    return "zh_CN" if locale is None or locale.language == "zh" else "en"
+
+
+@bp.get("/dashboard.csv")
+@login_required
+def dashboard_csv():
+    return _download(reports.dashboard_csv(_board()), "dashboard.csv", "text/csv; charset=utf-8")
+
+
+@bp.get("/heatmap/<int:version_id>")
+@login_required
+def heatmap(version_id):
+    with current_engine().db.read() as session:
+        heat = dashboard.heatmap(session, current_actor(), version_id)
+        key = heat.version.model.key
+    diagram = {"xml_url": url_for("cases.version_diagram", version_id=version_id),
+               "counts": heat.counts, "max": heat.max_count,
+               "median": {k: round(v) for k, v in heat.median_seconds.items()}}
+    return render_template("cases/heatmap.html", heat=heat, key=key, diagram=diagram)

@@ -1,0 +1,53 @@
+"""Who is signed in (Flask-Login over the engine's users) and the auditor's read-only guard."""
+from flask import abort, request
+from flask_login import UserMixin
+from sqlalchemy import select
+
+from engine import identity
+from engine.storage import User
+
+from .extensions import current_engine, login_manager
+
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+#: What an auditor may still post: signing out and choosing a language.
+AUDITOR_MAY_POST = frozenset({"auth.logout", "auth.set_locale"})
+
+
+class SignedIn(UserMixin):
+    """The signed-in person: their engine Actor plus their user row's id and locale."""
+
+    def __init__(self, user: User):
+        self.user_id = user.id
+        self.actor = identity.actor_for(user)
+        self.locale = user.locale
+        self.username = user.username
+        self.display_name = user.display_name or user.username
+
+    def get_id(self):
+        return self.username
+
+
+def load_signed_in(username: str):
+    with current_engine().db.read() as session:
+        user = session.scalar(select(User).where(User.username == username, User.active.is_(True)))
+        return SignedIn(user) if user is not None else None
+
+
+def init_app(app) -> None:
+    login_manager.init_app(app)
+    login_manager.user_loader(load_signed_in)
+    login_manager.login_view = "auth.login"
+    login_manager.login_message = None
+    login_manager.session_protection = "strong"
+    app.before_request(_auditors_read_only)
+
+
+def _auditors_read_only():
+    """Auditors read everything and change nothing: every write is refused up front (the
+    engine refuses them too)."""
+    from flask_login import current_user
+    if request.method in SAFE_METHODS or request.endpoint in AUDITOR_MAY_POST:
+        return None
+    if current_user.is_authenticated and current_user.actor.is_auditor_only:
+        abort(403)
+    return None

@@ -1,0 +1,435 @@
+/* The web modeler: bpmn-js's Modeler (served from node_modules), the model's files and
+   forms, validation shown as markers on the diagram and as a list, drafts and deploying.
+   No bundler: bpmn-js's dist build puts `BpmnJS` on window. */
+(function () {
+  'use strict';
+  var SPIFF_NS = 'http://spiffworkflow.org/bpmn/schema/1.0/core';
+  var config = JSON.parse(document.getElementById('modeler-config').textContent);
+  var text = config.text;
+  var csrf = document.querySelector('meta[name=csrf-token]').content;
+  var $ = function (id) { return document.getElementById(id); };
+
+  var modeler = new window.BpmnJS({
+    container: '#canvas',
+    additionalModules: [window.LiandongModelerI18n.translateModule(config.locale)]
+  });
+  var state = { key: config.key || '', version: config.version, files: {}, forms: {}, current: null,
+                problems: [], markers: [] };
+
+  // -- talking to the server -------------------------------------------------------------
+  function request(url, body) {
+    var options = body === undefined ? { headers: { Accept: 'application/json' } } : {
+      method: 'POST', body: JSON.stringify(body),
+      headers: { 'Content-Type': 'application/json', Accept: 'application/json', 'X-CSRFToken': csrf }
+    };
+    return fetch(url, options).then(function (response) {
+      return response.json().catch(function () { return {}; }).then(function (data) {
+        data._status = response.status;
+        return data;
+      });
+    });
+  }
+
+  function status(message, kind) {
+    var box = $('modeler-status');
+    box.hidden = !message;
+    box.className = 'flash flash-' + (kind || 'info');
+    box.textContent = message || '';
+  }
+
+  // -- files -----------------------------------------------------------------------------
+  function isDiagram(name) { return /\.bpmn$/.test(name); }
+
+  function storeCurrent() {
+    if (!state.current) { return Promise.resolve(); }
+    if (!isDiagram(state.current)) {
+      state.files[state.current] = $('text-editor').value;
+      return Promise.resolve();
+    }
+    return modeler.saveXML({ format: true }).then(function (result) {
+      state.files[state.current] = result.xml;
+    });
+  }
+
+  function open(name) {
+    return storeCurrent().then(function () {
+      state.current = name;
+      $('file-select').value = name;
+      var diagram = isDiagram(name);
+      $('canvas').hidden = !diagram;
+      $('text-editor').hidden = diagram;
+      if (!diagram) {
+        $('text-editor').value = state.files[name];
+        return null;
+      }
+      return modeler.importXML(state.files[name]).then(function (result) {
+        var canvas = modeler.get('canvas');
+        canvas.zoom('fit-viewport', 'auto');
+        canvas.zoom(Math.min(canvas.zoom() * 0.9, 1.2));  // leave room for the palette
+        canvas.scroll({ dx: 40, dy: 0 });
+        showMarkers();
+        return result;
+      });
+    });
+  }
+
+  function refreshFileSelect() {
+    var select = $('file-select');
+    select.innerHTML = '';
+    Object.keys(state.files).sort().forEach(function (name) {
+      var option = document.createElement('option');
+      option.value = option.textContent = name;
+      select.appendChild(option);
+    });
+    if (state.current) { select.value = state.current; }
+  }
+
+  function setFiles(files) {
+    state.files = {};
+    state.forms = {};
+    Object.keys(files).forEach(function (name) {
+      if (name.indexOf('forms/') === 0) {
+        state.forms[name.slice(6)] = files[name];
+      } else {
+        state.files[name] = files[name];
+      }
+    });
+    state.current = null;
+    refreshFileSelect();
+    refreshFormSelect();
+    var first = Object.keys(state.files).sort().filter(isDiagram)[0] || Object.keys(state.files).sort()[0];
+    return first ? open(first) : Promise.resolve();
+  }
+
+  /** Every file to send: diagrams as saved now, forms as `forms/NAME`. */
+  function allFiles() {
+    return storeCurrent().then(function () {
+      storeForm();
+      var out = {};
+      Object.keys(state.files).forEach(function (n) { out[n] = state.files[n]; });
+      Object.keys(state.forms).forEach(function (n) { out['forms/' + n] = state.forms[n]; });
+      return out;
+    });
+  }
+
+  function load() {
+    var params = new URLSearchParams();
+    if (config.draft) { params.set('draft', config.draft); }
+    else if (config.key) { params.set('key', config.key); if (config.version) { params.set('version', config.version); } }
+    return request(config.urls.model + '?' + params.toString()).then(function (data) {
+      if (data._status !== 200) { status(data.message || text.failed, 'error'); return null; }
+      state.key = data.key || state.key;
+      $('model-key').value = state.key;
+      state.version = data.version;
+      return setFiles(data.files);
+    });
+  }
+
+  $('file-select').addEventListener('change', function (event) { open(event.target.value); });
+  $('file-upload').addEventListener('change', function (event) {
+    var chosen = Array.prototype.slice.call(event.target.files);
+    Promise.all(chosen.map(function (file) {
+      return file.text().then(function (content) { return [file.name, content]; });
+    })).then(function (pairs) {
+      return storeCurrent().then(function () {
+        var last = null;
+        pairs.forEach(function (pair) {
+          if (/\.json$/.test(pair[0])) { state.forms[pair[0]] = pair[1]; }
+          else { state.files[pair[0]] = pair[1]; last = pair[0]; }
+        });
+        refreshFileSelect();
+        refreshFormSelect();
+        state.current = state.current && state.files[state.current] !== undefined ? state.current : null;
+        return last ? open(last) : null;
+      });
+    }).catch(function (err) { status(text.failed + ' ' + err.message, 'error'); });
+    event.target.value = '';
+  });
+
+  // -- validation: markers on the diagram and the list ------------------------------------
+  function clearMarkers() {
+    var canvas = modeler.get('canvas');
+    var registry = modeler.get('elementRegistry');
+    state.markers.forEach(function (m) {
+      if (registry.get(m.id)) { canvas.removeMarker(m.id, m.cls); }
+    });
+    modeler.get('overlays').remove({ type: 'lint' });
+    state.markers = [];
+  }
+
+  function showMarkers() {
+    clearMarkers();
+    var canvas = modeler.get('canvas');
+    var registry = modeler.get('elementRegistry');
+    var overlays = modeler.get('overlays');
+    var worst = {};
+    state.problems.forEach(function (p) {
+      if (!p.element_id || p.file !== state.current || !registry.get(p.element_id)) { return; }
+      if (worst[p.element_id] !== 'error') { worst[p.element_id] = p.severity; }
+    });
+    Object.keys(worst).forEach(function (id) {
+      var cls = 'lint-' + worst[id];
+      canvas.addMarker(id, cls);
+      state.markers.push({ id: id, cls: cls });
+      var messages = state.problems.filter(function (p) { return p.element_id === id; })
+        .map(function (p) { return p.message; }).join('\n');
+      var badge = document.createElement('div');
+      badge.className = 'lint-badge lint-badge-' + worst[id];
+      badge.textContent = worst[id] === 'error' ? '!' : '?';
+      badge.title = messages;
+      overlays.add(id, 'lint', { position: { top: -8, right: 8 }, html: badge });
+    });
+  }
+
+  function showProblems(problems) {
+    state.problems = problems || [];
+    var list = $('problem-list');
+    list.innerHTML = '';
+    state.problems.forEach(function (p) {
+      var item = document.createElement('li');
+      item.className = 'problem problem-' + p.severity;
+      item.dataset.element = p.element_id || '';
+      item.dataset.rule = p.rule;
+      var where = p.file + (p.line ? ':' + p.line : '') + (p.element_id ? ' [' + p.element_id + ']' : '');
+      item.innerHTML = '<strong></strong> <span class="muted small"></span><div></div>';
+      item.children[0].textContent = p.severity === 'error' ? text.error : text.warning;
+      item.children[1].textContent = where + ' · ' + p.rule;
+      item.children[2].textContent = p.message;
+      item.addEventListener('click', function () { focusElement(p.file, p.element_id); });
+      list.appendChild(item);
+    });
+    var count = $('problem-count');
+    count.style.display = state.problems.length ? '' : 'none';
+    count.textContent = state.problems.length;
+    $('problems-empty').hidden = state.problems.length > 0;
+    showMarkers();
+    showTab('problems');
+  }
+
+  function focusElement(file, id) {
+    var go = file && file !== state.current && state.files[file] !== undefined ? open(file) : Promise.resolve();
+    go.then(function () {
+      var element = id && modeler.get('elementRegistry').get(id);
+      if (element) { modeler.get('selection').select(element); modeler.get('canvas').scrollToElement(element); }
+    });
+  }
+
+  function validate() {
+    return allFiles().then(function (files) {
+      return request(config.urls.validate, { files: files });
+    }).then(function (data) {
+      if (data._status !== 200) { status(data.message || text.failed, 'error'); return data; }
+      showProblems(data.problems);
+      if (data.errors) { status(text.invalid.replace('{n}', data.errors), 'error'); }
+      else if (data.warnings) { status(text.noErrors + ' ' + text.warnings.replace('{n}', data.warnings), 'info'); }
+      else { status(text.valid, 'success'); }
+      return data;
+    });
+  }
+
+  function saveDraft() {
+    return allFiles().then(function (files) {
+      return request(config.urls.draft, { key: $('model-key').value.trim() || defaultKey(), files: files,
+                                          version: state.version || null });
+    }).then(function (data) {
+      status(data.message || text.failed, data._status === 200 ? 'success' : 'error');
+      return data;
+    });
+  }
+
+  function defaultKey() {
+    var process = modeler.getDefinitions && modeler.getDefinitions() &&
+      (modeler.getDefinitions().rootElements || []).filter(function (e) { return e.$type === 'bpmn:Process'; })[0];
+    return process ? process.id : '';
+  }
+
+  function deploy() {
+    status(text.deploying, 'info');
+    return allFiles().then(function (files) {
+      return request(config.urls.deploy, { key: $('model-key').value.trim() || null, files: files });
+    }).then(function (data) {
+      if (data._status === 200) {
+        state.version = data.version;
+        state.key = data.key;
+        $('model-key').value = data.key;
+        showProblems(data.warnings);
+        status(data.message, 'success');
+      } else {
+        if (data.problems) { showProblems(data.problems); }
+        status(data.message || text.failed, 'error');
+      }
+      return data;
+    });
+  }
+
+  function download() {
+    storeCurrent().then(function () {
+      var blob = new Blob([state.files[state.current] || ''], { type: 'application/xml' });
+      var link = document.createElement('a');
+      link.href = URL.createObjectURL(blob);
+      link.download = state.current || 'diagram.bpmn';
+      link.click();
+    });
+  }
+
+  $('btn-validate').addEventListener('click', validate);
+  if ($('btn-draft')) { $('btn-draft').addEventListener('click', saveDraft); }
+  if ($('btn-deploy')) { $('btn-deploy').addEventListener('click', deploy); }
+  $('btn-download').addEventListener('click', download);
+
+  // -- side tabs -------------------------------------------------------------------------
+  function showTab(name) {
+    document.querySelectorAll('.side-tabs a').forEach(function (a) { a.classList.toggle('active', a.dataset.tab === name); });
+    document.querySelectorAll('.side-tab').forEach(function (s) { s.hidden = s.id !== 'tab-' + name; });
+  }
+  document.querySelectorAll('.side-tabs a').forEach(function (a) {
+    a.addEventListener('click', function (event) { event.preventDefault(); showTab(a.dataset.tab); });
+  });
+
+  // -- the element form: name, form file, instructions (SpiffWorkflow extensions) ---------
+  function extensions(bo) {
+    return (bo.extensionElements && bo.extensionElements.values) || [];
+  }
+  function spiffChild(bo, local) {
+    return extensions(bo).filter(function (e) { return e.$type === 'spiffworkflow:' + local; })[0];
+  }
+  function spiffProperty(bo, name) {
+    var props = spiffChild(bo, 'properties');
+    var found = props && (props.$children || []).filter(function (c) { return c.name === name; })[0];
+    return found ? found.value : '';
+  }
+
+  /** Set (or remove, with an empty value) a spiffworkflow:property of an element. */
+  function setSpiffProperty(element, name, value) {
+    var moddle = modeler.get('moddle');
+    var bo = element.businessObject;
+    var ext = bo.extensionElements || moddle.create('bpmn:ExtensionElements', { values: [] });
+    ext.values = ext.values || [];
+    var props = spiffChild(bo, 'properties');
+    if (!props) {
+      props = moddle.createAny('spiffworkflow:properties', SPIFF_NS, { $children: [] });
+      ext.values.push(props);
+    }
+    props.$children = (props.$children || []).filter(function (c) { return c.name !== name; });
+    if (value) { props.$children.push(moddle.createAny('spiffworkflow:property', SPIFF_NS, { name: name, value: value })); }
+    if (!props.$children.length) { ext.values = ext.values.filter(function (v) { return v !== props; }); }
+    modeler.get('modeling').updateProperties(element, { extensionElements: ext });
+  }
+
+  function setInstructions(element, value) {
+    var moddle = modeler.get('moddle');
+    var bo = element.businessObject;
+    var ext = bo.extensionElements || moddle.create('bpmn:ExtensionElements', { values: [] });
+    ext.values = (ext.values || []).filter(function (v) { return v.$type !== 'spiffworkflow:instructionsForEndUser'; });
+    if (value) { ext.values.push(moddle.createAny('spiffworkflow:instructionsForEndUser', SPIFF_NS, { $body: value })); }
+    modeler.get('modeling').updateProperties(element, { extensionElements: ext });
+  }
+
+  var selected = null;
+  modeler.on('selection.changed', function (event) {
+    selected = event.newSelection.length === 1 ? event.newSelection[0] : null;
+    var form = $('element-form');
+    form.hidden = !selected;
+    $('element-none').hidden = !!selected;
+    if (!selected) { return; }
+    var bo = selected.businessObject;
+    $('el-id').textContent = bo.id;
+    $('el-type').textContent = bo.$type.replace('bpmn:', '');
+    $('el-name').value = bo.name || '';
+    var userTask = bo.$type === 'bpmn:UserTask' || bo.$type === 'bpmn:ManualTask';
+    form.querySelector('.user-task-only').hidden = !userTask;
+    if (userTask) {
+      $('el-form').value = spiffProperty(bo, 'formJsonSchemaFilename');
+      var instructions = spiffChild(bo, 'instructionsForEndUser');
+      $('el-instructions').value = instructions ? (instructions.$body || '') : '';
+    }
+  });
+  $('element-form').addEventListener('submit', function (event) {
+    event.preventDefault();
+    if (!selected) { return; }
+    var bo = selected.businessObject;
+    if (($('el-name').value || '') !== (bo.name || '')) {
+      modeler.get('modeling').updateLabel(selected, $('el-name').value);
+    }
+    if (bo.$type === 'bpmn:UserTask' || bo.$type === 'bpmn:ManualTask') {
+      setSpiffProperty(selected, 'formJsonSchemaFilename', $('el-form').value.trim());
+      setInstructions(selected, $('el-instructions').value);
+    }
+  });
+
+  // -- forms beside the diagram, with a live preview ---------------------------------------
+  function refreshFormSelect() {
+    var select = $('form-select');
+    select.innerHTML = '';
+    var names = Object.keys(state.forms).sort();
+    names.forEach(function (name) {
+      var option = document.createElement('option');
+      option.value = option.textContent = name;
+      select.appendChild(option);
+    });
+    if (!names.length) {
+      var none = document.createElement('option');
+      none.value = '';
+      none.textContent = text.noForms;
+      select.appendChild(none);
+    }
+    state.form = names[0] || null;
+    $('form-json').value = state.form ? state.forms[state.form] : '';
+    preview();
+  }
+  function storeForm() {
+    if (state.form) { state.forms[state.form] = $('form-json').value; }
+  }
+  $('form-select').addEventListener('change', function (event) {
+    storeForm();
+    state.form = event.target.value || null;
+    $('form-json').value = state.form ? state.forms[state.form] : '';
+    preview();
+  });
+  $('form-new').addEventListener('click', function () {
+    var name = (window.prompt(text.newForm, 'new-schema.json') || '').trim();
+    if (!name) { return; }
+    if (!/\.json$/.test(name)) { name += '.json'; }
+    storeForm();
+    addForm(name, JSON.stringify({ title: name.replace(/(-schema)?\.json$/, ''), type: 'object',
+                                   required: [], properties: {} }, null, 2));
+  });
+  function addForm(name, content) {
+    state.forms[name] = content;
+    refreshFormSelect();
+    $('form-select').value = name;
+    state.form = name;
+    $('form-json').value = content;
+    preview();
+  }
+
+  var previewTimer = null;
+  function preview() {
+    clearTimeout(previewTimer);
+    previewTimer = setTimeout(function () {
+      var raw = $('form-json').value;
+      var error = $('form-error');
+      if (!raw.trim()) { $('form-preview').innerHTML = ''; error.hidden = true; return; }
+      var schema;
+      try { schema = JSON.parse(raw); } catch (err) {
+        error.hidden = false;
+        error.textContent = text.badJson + ' ' + err.message;
+        return;
+      }
+      request(config.urls.preview, { schema: schema }).then(function (data) {
+        error.hidden = data._status === 200;
+        error.textContent = data._status === 200 ? '' : (data.message || text.failed);
+        if (data._status === 200) { $('form-preview').innerHTML = data.html; }
+      });
+    }, 300);
+  }
+  $('form-json').addEventListener('input', function () { storeForm(); preview(); });
+
+  // For people who script the page (and the browser tests).
+  window.liandongModeler = {
+    modeler: modeler, state: state, load: load, open: open, validate: validate, deploy: deploy,
+    saveDraft: saveDraft, setFiles: setFiles, addForm: addForm, allFiles: allFiles,
+    setSpiffProperty: setSpiffProperty, spiffProperty: spiffProperty,
+    ready: load()
+  };
+})();

@@ -1,0 +1,315 @@
+"""A user task's JSON Schema (+ an optional rjsf-style UI schema) as a server-side Flask-WTF
+form, and the submitted form back as JSON for the engine to validate.
+
+Mapping: string -> text; `ui:widget: textarea` -> long text; number/integer -> number input;
+`format: date` -> date input; `enum` (or `oneOf` of consts) -> select, or radio buttons with
+`ui:widget: radio`; boolean -> yes/no; object -> a group; array of objects -> repeating rows;
+array of strings with `items.enum` -> check boxes; `ui:widget: hidden` -> hidden.
+A file upload is a string property with `"format": "data-url"` (SpiffArena's convention) or
+`"x-liandong-file": true`; its value in the case data is a reference "file:<id>" to the
+uploaded file (see engine.attachments), not the bytes.
+UI schema keys honoured: ui:widget, ui:order, ui:help, ui:placeholder, ui:title.
+"""
+from dataclasses import dataclass, field as dc_field
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from werkzeug.datastructures import FileStorage
+from wtforms import (Field, FieldList, Form, FormField, HiddenField, RadioField, SelectChoice,
+                     SelectField, SelectMultipleField, StringField, TextAreaField)
+from wtforms import widgets
+
+FILE_MARK = "x-liandong-file"
+RESERVED = frozenset({"data", "errors", "meta", "validate", "populate_obj", "process", "csrf_token",
+                      "hidden_tag", "form_errors", "is_submitted", "validate_on_submit"})
+
+
+def is_file(prop: dict) -> bool:
+    return prop.get("format") == "data-url" or prop.get(FILE_MARK) is True
+
+
+def field_name(key: str) -> str:
+    """The form field for a JSON key (a few names are taken by WTForms itself)."""
+    return f"{key}_" if key in RESERVED else key
+
+
+class UploadField(Field):
+    """A file input plus a hidden input of the same name holding the reference of a file
+    already uploaded, so a form sent back with errors does not ask for the file again."""
+
+    widget = widgets.FileInput()
+
+    def process_formdata(self, valuelist):
+        self.upload, self.data = None, None
+        for value in valuelist:
+            if isinstance(value, FileStorage) and value.filename:
+                self.upload = value
+            elif isinstance(value, str) and value.startswith("file:"):
+                self.data = value
+
+    def _value(self):
+        return self.data or ""
+
+
+def options(pairs):
+    return [SelectChoice(value, label) for value, label in pairs]
+
+
+def _choices(prop: dict):
+    if "enum" in prop:
+        names = prop.get("enumNames") or []
+        return [(str(v), str(names[i]) if i < len(names) else str(v))
+                for i, v in enumerate(prop["enum"])]
+    if "oneOf" in prop and all(isinstance(o, dict) and "const" in o for o in prop["oneOf"]):
+        return [(str(o["const"]), str(o.get("title", o["const"]))) for o in prop["oneOf"]]
+    return None
+
+
+def ordered_keys(schema: dict, ui: dict) -> list[str]:
+    keys = list((schema.get("properties") or {}).keys())
+    order = ui.get("ui:order")
+    if not order:
+        return keys
+    head = [k for k in order if k in keys]
+    rest = [k for k in keys if k not in head]
+    if "*" in order:
+        star = order.index("*")
+        return [k for k in order[:star] if k in keys] + rest + [k for k in order[star + 1:] if k in keys]
+    return head + rest
+
+
+def kind_of(prop: dict, ui: dict) -> str:
+    widget = ui.get("ui:widget")
+    kind = prop.get("type")
+    if widget == "hidden":
+        return "hidden"
+    if kind == "string" and is_file(prop):
+        return "file"
+    if _choices(prop) is not None and kind != "array":
+        return "radio" if widget == "radio" else "select"
+    if kind == "boolean":
+        return "boolean"
+    if kind in ("number", "integer"):
+        return kind
+    if kind == "object":
+        return "group"
+    if kind == "array":
+        items = prop.get("items") or {}
+        if items.get("type") == "object":
+            return "rows"
+        if _choices(items) is not None:
+            return "checkboxes"
+        return "list"
+    if kind == "string" and prop.get("format") == "date":
+        return "date"
+    if widget == "textarea":
+        return "textarea"
+    return "text"
+
+
+def _make_field(key: str, prop: dict, ui: dict, required: bool, rows: int = 1):
+    kind = kind_of(prop, ui)
+    label = ui.get("ui:title") or prop.get("title") or key
+    render = {}
+    if ui.get("ui:placeholder"):
+        render["placeholder"] = ui["ui:placeholder"]
+    if required and kind in ("text", "textarea", "number", "integer", "date", "select"):
+        render["required"] = True
+    if kind in ("text", "textarea") and prop.get("maxLength"):
+        render["maxlength"] = prop["maxLength"]
+    if kind in ("number", "integer"):
+        render["step"] = "1" if kind == "integer" else "any"
+        for limit, attr in (("minimum", "min"), ("maximum", "max")):
+            if limit in prop:
+                render[attr] = prop[limit]
+        return StringField(label, widget=widgets.NumberInput(), render_kw=render)
+    if kind == "date":
+        return StringField(label, widget=widgets.DateInput(), render_kw=render)
+    if kind == "textarea":
+        render.setdefault("rows", ui.get("ui:options", {}).get("rows", 5))
+        return TextAreaField(label, render_kw=render)
+    if kind == "hidden":
+        return HiddenField(label)
+    if kind == "file":
+        return UploadField(label)
+    if kind == "select":
+        return SelectField(label, choices=options([("", "—")] + _choices(prop)), validate_choice=False,
+                           render_kw=render)
+    if kind == "radio":
+        return RadioField(label, choices=options(_choices(prop)), validate_choice=False)
+    if kind == "boolean":
+        return RadioField(label, choices=options([("yes", _l("Yes")), ("no", _l("No"))]), validate_choice=False)
+    if kind == "checkboxes":
+        return SelectMultipleField(label, choices=options(_choices(prop["items"])), validate_choice=False,
+                                   widget=widgets.ListWidget(prefix_label=False),
+                                   option_widget=widgets.CheckboxInput())
+    if kind == "group":
+        return FormField(form_class(prop, ui, Form), label=label)
+    if kind == "rows":
+        sub = form_class(prop.get("items") or {}, ui.get("items") or {}, Form)
+        return FieldList(FormField(sub), label=label, min_entries=rows)
+    if kind == "list":
+        item = _make_field(key, prop.get("items") or {"type": "string"}, ui.get("items") or {}, False)
+        return FieldList(item, label=label, min_entries=rows)
+    return StringField(label, render_kw=render)
+
+
+def form_class(schema: dict, ui: dict | None = None, base=FlaskForm, data=None):
+    """A form class for `schema`; `data` (JSON) sizes the repeating rows."""
+    ui = ui or {}
+    required = set(schema.get("required") or [])
+    attrs = {}
+    for key in ordered_keys(schema, ui):
+        prop = (schema.get("properties") or {})[key]
+        if not isinstance(prop, dict):
+            continue
+        rows = 1
+        if isinstance(data, dict) and isinstance(data.get(key), list):
+            rows = max(1, len(data[key]))
+        if prop.get("minItems"):
+            rows = max(rows, int(prop["minItems"]))
+        attrs[field_name(key)] = _make_field(key, prop, ui.get(key) or {}, key in required, rows)
+    return type("SchemaForm", (base,), attrs)
+
+
+# -- JSON <-> form values ---------------------------------------------------------------------
+
+def to_form_values(schema: dict, data: dict, ui: dict | None = None) -> dict:
+    """Case or draft data (JSON) as the values the form's fields take."""
+    ui = ui or {}
+    out = {}
+    for key, prop in (schema.get("properties") or {}).items():
+        if not isinstance(data, dict) or key not in data or not isinstance(prop, dict):
+            continue
+        value = data[key]
+        kind = kind_of(prop, ui.get(key) or {})
+        if kind == "boolean":
+            value = "yes" if value is True else "no" if value is False else ""
+        elif kind == "group" and isinstance(value, dict):
+            value = to_form_values(prop, value, ui.get(key))
+        elif kind == "rows" and isinstance(value, list):
+            value = [to_form_values(prop.get("items") or {}, v, (ui.get(key) or {}).get("items"))
+                     for v in value if isinstance(v, dict)]
+        elif kind == "checkboxes" and isinstance(value, list):
+            value = [str(v) for v in value]
+        elif kind in ("select", "radio") and value is not None:
+            value = str(value)
+        out[field_name(key)] = value
+    return out
+
+
+@dataclass
+class Parsed:
+    data: dict
+    fields: dict = dc_field(default_factory=dict)  # JSON path -> WTForms field
+    uploads: list = dc_field(default_factory=list)  # (UploadField, FileStorage, JSON path)
+
+
+def _number(raw: str, integer: bool):
+    try:
+        number = float(raw)
+    except ValueError:
+        return raw  # the validator will say it is not a number; the text is kept for the form
+    if integer and number.is_integer():
+        return int(number)
+    return int(number) if number.is_integer() and "." not in raw and "e" not in raw.lower() else number
+
+
+def _typed_choice(raw, options):
+    for option in options or []:
+        if str(option) == raw:
+            return option
+    return raw
+
+
+def _empty(value) -> bool:
+    return value is None or value == "" or value == [] or value == {}
+
+
+def to_json(schema: dict, form, ui: dict | None = None, prefix: str = "", parsed: Parsed | None = None) -> Parsed:
+    """The submitted form as JSON; empty fields are left out so `required` can catch them."""
+    ui = ui or {}
+    parsed = parsed or Parsed({})
+    out = {}
+    for key in ordered_keys(schema, ui):
+        prop = (schema.get("properties") or {}).get(key)
+        if not isinstance(prop, dict):
+            continue
+        fld = form[field_name(key)]
+        path = f"{prefix}{key}"
+        parsed.fields[path] = fld
+        kind = kind_of(prop, ui.get(key) or {})
+        value = _value_of(kind, prop, fld, ui.get(key) or {}, path, parsed)
+        if not _empty(value):
+            out[key] = value
+    if not prefix:
+        parsed.data = out
+    return out if prefix else parsed
+
+
+def _value_of(kind, prop, fld, ui, path, parsed):
+    raw = fld.data
+    if kind in ("number", "integer"):
+        text = (raw or "").strip() if isinstance(raw, str) else raw
+        return _number(text, kind == "integer") if isinstance(text, str) and text else text
+    if kind in ("select", "radio"):
+        return _typed_choice(raw, prop.get("enum") or [o.get("const") for o in prop.get("oneOf", [])]) if raw else None
+    if kind == "boolean":
+        return {"yes": True, "no": False}.get(raw)
+    if kind == "checkboxes":
+        options = (prop.get("items") or {}).get("enum")
+        return [_typed_choice(v, options) for v in raw or []]
+    if kind == "file":
+        if fld.upload is not None:
+            parsed.uploads.append((fld, fld.upload, path))
+        return fld.data
+    if kind == "group":
+        return to_json(prop, fld.form, ui, f"{path}.", parsed)
+    if kind == "rows":
+        rows = []
+        for entry in fld.entries:
+            row = to_json(prop.get("items") or {}, entry.form, ui.get("items"), f"{path}.{len(rows)}.", parsed)
+            if row:
+                rows.append(row)
+            else:  # an empty row is dropped; forget the paths it claimed
+                for p in [p for p in parsed.fields if p.startswith(f"{path}.{len(rows)}.")]:
+                    parsed.fields.pop(p)
+        return rows
+    if kind == "list":
+        items = prop.get("items") or {}
+        values = [_value_of(kind_of(items, {}), items, e, {}, f"{path}.{i}", parsed) for i, e in enumerate(fld.entries)]
+        return [v for v in values if not _empty(v)]
+    return raw if raw not in (None, "") else None
+
+
+@dataclass
+class FieldView:
+    """What the template needs to draw one field: the WTForms field plus schema facts."""
+
+    field: object
+    kind: str
+    label: str
+    help: str = ""
+    required: bool = False
+    children: list = dc_field(default_factory=list)  # group: [FieldView]; rows: [[FieldView]]
+
+
+def layout(schema: dict, form, ui: dict | None = None) -> list[FieldView]:
+    ui = ui or {}
+    required = set(schema.get("required") or [])
+    views = []
+    for key in ordered_keys(schema, ui):
+        prop = (schema.get("properties") or {}).get(key)
+        if not isinstance(prop, dict):
+            continue
+        pui = ui.get(key) or {}
+        fld = form[field_name(key)]
+        kind = kind_of(prop, pui)
+        view = FieldView(fld, kind, pui.get("ui:title") or prop.get("title") or key,
+                         pui.get("ui:help") or prop.get("description") or "", key in required)
+        if kind == "group":
+            view.children = layout(prop, fld.form, pui)
+        elif kind == "rows":
+            view.children = [layout(prop.get("items") or {}, e.form, pui.get("items")) for e in fld.entries]
+        views.append(view)
+    return views

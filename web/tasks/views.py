@@ -1,0 +1,210 @@
+"""Task page: GET shows it; POST submits, saves a draft or adds/removes a row; claim,
+unclaim and reassign. Every lookup goes through queries.task_for (404 when not visible)."""
+import json
+
+from flask import abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import login_required
+
+from engine import Conflict, ExecutionError, Forbidden, InvalidData, NotFound, attachments, drafts, queries
+from engine.storage import Case
+
+from ..errors import status_of
+from ..extensions import current_actor, current_engine
+from . import bp
+from .instructions import render_instructions
+from .messages import field_messages
+from .schema_form import form_class, layout, to_form_values, to_json
+
+EMPTY_SCHEMA = {"type": "object", "properties": {}}
+
+
+def _ui_schema(engine, name):
+    """UI schemas are not JSON Schemas (a field may be called "title"): read them as JSON."""
+    if not name:
+        return {}
+    try:
+        return json.loads(engine.forms.path(name).read_text("utf-8"))
+    except (OSError, ValueError):
+        return {}
+
+
+def _context(task_id):
+    engine, actor = current_engine(), current_actor()
+    with engine.db.read() as s:
+        task = queries.task_for(s, actor, task_id)
+        if task is None:
+            abort(404)
+        case = s.get(Case, task.case_id)
+        case.org_name = case.organisation.name if case.organisation_id else None
+        files = attachments.files_of_case(s, actor, task.case_id)
+        draft = drafts.load_draft(s, actor.username, task_id)
+    schema = engine.forms.load(task.form_schema) if task.form_schema else EMPTY_SCHEMA
+    ui = _ui_schema(engine, task.form_ui_schema)
+    may_work = (task.state == "ready" and case.status == "running"
+                and actor.may_work_on(task.lane, task.org_path, task.starter)
+                and task.assignee in (None, actor.username))
+    return task, case, files, draft, schema, ui, may_work
+
+
+def _render(task, case, files, schema, ui, form, may_work, status=200, form_errors=(), draft=None):
+    return render_template(
+        "tasks/task.html", task=task, case=case, files=files, form=form,
+        fields=layout(schema, form, ui) if form is not None else [], may_work=may_work,
+        instructions=render_instructions(task.instructions, case.facts),
+        facts=case.facts or {}, form_errors=list(form_errors), draft=draft,
+        now=current_engine().now(), actor=current_actor()), status
+
+
+@bp.get("/tasks/<task_id>")
+@login_required
+def show(task_id):
+    task, case, files, draft, schema, ui, may_work = _context(task_id)
+    form = None
+    if may_work:
+        initial = draft.data if draft else {k: v for k, v in (case.facts or {}).items()
+                                            if k in (schema.get("properties") or {})}
+        form = form_class(schema, ui, data=initial)(formdata=None, data=to_form_values(schema, initial, ui))
+    return _render(task, case, files, schema, ui, form, may_work, draft=draft)
+
+
+def _find(parsed, name):
+    for fld in parsed.fields.values():
+        if getattr(fld, "name", None) == name:
+            return fld
+        for entry in getattr(fld, "entries", ()):
+            if entry.name == name:
+                return fld, entry
+    return None
+
+
+def _store_uploads(engine, actor, task, parsed):
+    """Attach each uploaded file to the case now; a refused file becomes that field's error."""
+    problems = {}
+    for fld, upload, path in parsed.uploads:
+        content = upload.stream.read(engine.settings.upload_max_bytes + 1)
+        try:
+            stored = attachments.attach(engine, actor, task.case_id, upload.filename, content, task.id)
+            fld.data = f"file:{stored.id}"
+        except InvalidData as err:
+            problems[path] = [str(err)]
+        fld.upload = None
+    return problems
+
+
+def _show_errors(parsed, messages):
+    leftovers = []
+    for path, texts in messages.items():
+        fld = parsed.fields.get(path)
+        if fld is None:
+            leftovers += [f"{path}: {t}" if path != "_form" else t for t in texts]
+        else:
+            fld.errors = list(texts)
+    return leftovers
+
+
+@bp.post("/tasks/<task_id>")
+@login_required
+def submit(task_id):
+    engine, actor = current_engine(), current_actor()
+    task, case, files, draft, schema, ui, may_work = _context(task_id)
+    if not may_work:
+        _refuse(task, case, actor)
+    form = form_class(schema, ui)()
+    parsed = to_json(schema, form, ui)
+    upload_errors = _store_uploads(engine, actor, task, parsed)
+    parsed = to_json(schema, form, ui)
+    if "add_row" in request.form or "remove_row" in request.form:
+        found = _find(parsed, request.form.get("add_row") or request.form.get("remove_row"))
+        if found is not None and "add_row" in request.form:
+            found.append_entry()
+        elif isinstance(found, tuple):
+            found[0].entries.remove(found[1])
+        return _render(task, case, files, schema, ui, form, may_work)
+    if "save_draft" in request.form:
+        with engine.db.transaction() as s:
+            drafts.save_draft(s, actor.username, task_id, parsed.data, engine.now())
+        flash(_("Draft saved. Only you can see it."), "success")
+        return redirect(url_for("tasks.show", task_id=task_id))
+    if upload_errors:
+        return _render(task, case, files, schema, ui, form, may_work, 422,
+                       _show_errors(parsed, upload_errors))
+    try:
+        done = engine.complete_task(task_id, actor, parsed.data)
+    except InvalidData as err:
+        messages = field_messages(schema, parsed.data) or err.field_errors or {"_form": [str(err)]}
+        with engine.db.read() as s:
+            files = attachments.files_of_case(s, actor, task.case_id)
+        return _render(task, case, files, schema, ui, form, may_work, 422, _show_errors(parsed, messages))
+    except (Conflict, ExecutionError) as err:  # the form comes back as it was sent
+        return _render(task, case, files, schema, ui, form, may_work, status_of(err), [str(err)])
+    with engine.db.transaction() as s:
+        drafts.discard_task_drafts(s, task_id)
+    flash(_("Done: “%(name)s” is complete.", name=task.name), "success")
+    with engine.db.read() as s:
+        for next_id in done.tasks:
+            nxt = queries.task_for(s, actor, next_id)
+            if nxt is not None and actor.may_work_on(nxt.lane, nxt.org_path, nxt.starter):
+                flash(_("Your next task: %(name)s", name=nxt.name), "info")
+                return redirect(url_for("tasks.show", task_id=next_id))
+    return redirect(url_for("inbox.index"))
+
+
+def _back(task_id):
+    target = request.form.get("next", "")
+    if target.startswith("/") and not target.startswith("//") and "\\" not in target:
+        return redirect(target)
+    return redirect(url_for("tasks.show", task_id=task_id))
+
+
+@bp.post("/tasks/<task_id>/claim")
+@login_required
+def claim(task_id):
+    _visible_or_404(task_id)
+    current_engine().claim_task(task_id, current_actor())
+    flash(_("You claimed this task."), "success")
+    return _back(task_id)
+
+
+@bp.post("/tasks/<task_id>/unclaim")
+@login_required
+def unclaim(task_id):
+    _visible_or_404(task_id)
+    current_engine().unclaim_task(task_id, current_actor())
+    flash(_("The task is back with your group."), "info")
+    return _back(task_id)
+
+
+@bp.post("/tasks/<task_id>/reassign")
+@login_required
+def reassign(task_id):
+    _visible_or_404(task_id)
+    assignee = (request.form.get("assignee") or "").strip() or None
+    if assignee is not None:
+        try:
+            current_engine().actor(assignee)
+        except NotFound:
+            raise InvalidData(_("There is no active user named %(name)s.", name=assignee)) from None
+    current_engine().reassign_task(task_id, current_actor(), assignee)
+    flash(_("Task reassigned to %(who)s.", who=assignee) if assignee
+          else _("The task is back with its group."), "success")
+    return _back(task_id)
+
+
+def _visible_or_404(task_id):
+    with current_engine().db.read() as s:
+        if queries.task_for(s, current_actor(), task_id) is None:
+            abort(404)
+
+
+def _refuse(task, case, actor):
+    """Why this person cannot submit this task now, as the engine's own errors say it."""
+    if not actor.may_work_on(task.lane, task.org_path, task.starter):
+        raise Forbidden(_("You may not work on this task (lane %(lane)s).", lane=task.lane or "-"))
+    if task.state != "ready":
+        raise Conflict(_("This task is no longer open: it was %(state)s by %(who)s at %(at)s.",
+                         state=task.state, who=task.completed_by or _("the process"),
+                         at=f"{task.completed_at:%Y-%m-%d %H:%M} UTC" if task.completed_at else "-"))
+    if task.assignee and task.assignee != actor.username:
+        raise Conflict(_("%(who)s has claimed this task.", who=task.assignee))
+    raise Conflict(_("Case %(id)s is %(status)s.", id=case.id, status=case.status))
