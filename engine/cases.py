@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from uuid import UUID
 
 from sqlalchemy import select
+from sqlalchemy.orm import undefer
 from SpiffWorkflow.util.task import TaskState
 
 from . import deploy as deployment
@@ -121,11 +122,11 @@ def complete_task(ctx, actor, task_id: str, data=None) -> Started:
             row = _refresh(session, row)
             _check_open(row, actor)
             _check_case_active(opened.case)
-            if row.form_schema:
-                ctx.forms.validate(row.form_schema, data)
             task = opened.workflow.get_task_from_id(UUID(row.id))
             if task is None or task.state != TaskState.READY:
                 raise Conflict(f"Task '{row.name}' is not ready in case {case_id}.")
+            if row.form_schema:
+                ctx.forms.validate(row.form_schema, data, task.data)
             before = serialization.dump_value(task.data)
             task.data.update(data)
             task.run()
@@ -187,3 +188,12 @@ def diff(before: dict, after: dict) -> dict:
     """Changed keys as {key: [before, after]} (None for a key that did not exist)."""
     keys = set(before) | set(after)
     return {k: [before.get(k), after.get(k)] for k in sorted(keys) if before.get(k) != after.get(k)}
+
+
+def task_data(ctx, session, row: CaseTask) -> dict:
+    """The data a task's form sees (its choices come from it); read-only, no lock."""
+    case = session.get(Case, row.case_id, options=[undefer(Case.state)])
+    workflow = runtime.load(case.state, ctx.specs.get(session, case.process_version_id),
+                            ctx.script_engine)
+    task = workflow.get_task_from_id(UUID(row.id))
+    return serialization.dump_value(task.data) if task is not None else {}

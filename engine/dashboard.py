@@ -12,6 +12,7 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
+from sqlalchemy import case as sql_case
 from sqlalchemy import func, select
 from sqlalchemy.orm import joinedload
 
@@ -137,30 +138,29 @@ def _stages_reached(session, case_ids) -> dict:
 
 class _Activities:
     """Per row case: how many visible activities, by each grouping fact, and how many have
-    each yes/no fact set."""
+    each yes/no fact set. One grouped query: a row per (parent, group values, flags)."""
 
     def __init__(self, session, actor, definition, parent_ids):
         self.total, self.groups, self.flags = Counter(), defaultdict(dict), defaultdict(dict)
         self.query = None
         if not definition.activity_process or not parent_ids:
             return
-        base = select(Case.parent_case_id).where(
+        self.query = select(Case.parent_case_id).where(
             Case.parent_case_id.in_(parent_ids), Case.process_key == definition.activity_process,
             visible_case_clause(actor))
-        self.query = base
-        for parent, n in session.execute(base.add_columns(func.count()).group_by(Case.parent_case_id)):
-            self.total[parent] = n
-        for fact in definition.activity_groups:
-            value = Case.facts[fact].as_string()
-            for parent, v, n in session.execute(base.add_columns(value, func.count())
-                                                .where(value.is_not(None))
-                                                .group_by(Case.parent_case_id, value)):
-                self.groups[parent].setdefault(fact, Counter())[v] = n
-        for column in definition.activity_columns:
-            flag = Case.facts[column["fact"]].as_boolean()
-            for parent, n in session.execute(base.add_columns(func.count()).where(flag.is_(True))
-                                             .group_by(Case.parent_case_id)):
-                self.flags[parent][column["id"]] = n
+        groups = [Case.facts[fact].as_string() for fact in definition.activity_groups]
+        flags = [sql_case((Case.facts[c["fact"]].as_boolean().is_(True), 1), else_=0)
+                 for c in definition.activity_columns]
+        keys = [Case.parent_case_id, *groups, *flags]
+        for parent, *values, n in session.execute(self.query.with_only_columns(*keys, func.count())
+                                                  .group_by(*keys)):
+            self.total[parent] += n
+            for fact, value in zip(definition.activity_groups, values[:len(groups)], strict=True):
+                if value is not None:
+                    self.groups[parent].setdefault(fact, Counter())[value] += n
+            for column, flag in zip(definition.activity_columns, values[len(groups):], strict=True):
+                if flag:
+                    self.flags[parent][column["id"]] = self.flags[parent].get(column["id"], 0) + n
 
 
 def _overdue(session, row_ids, activities, now) -> dict:

@@ -35,9 +35,19 @@ class FormStore:
     def load(self, name: str) -> dict:
         return self._entry(name)[1]
 
-    def validate(self, name: str, data: dict) -> None:
-        """Raise InvalidData mapping each failing field path ("partners.0.city") to messages."""
+    def load_for(self, name: str, case_data: dict) -> dict:
+        """The schema with its `x-options-from` lists filled from the case (see forms/README.md)."""
+        return resolve_schema(self.load(name), case_data)
+
+    def validate(self, name: str, data: dict, case_data: dict | None = None) -> None:
+        """Raise InvalidData mapping each failing field path ("partners.0.city") to messages.
+
+        With `case_data`, choices named by `x-options-from` are enforced too.
+        """
         validator = self._entry(name)[2]
+        if case_data is not None and _mentions_options(self.load(name)):
+            validator = Draft202012Validator(self.load_for(name, case_data),
+                                             format_checker=FormatChecker())
         errors: dict[str, list[str]] = {}
         for error in sorted(validator.iter_errors(data), key=lambda e: list(e.path)):
             field = ".".join(str(p) for p in error.absolute_path)
@@ -66,6 +76,39 @@ class FormStore:
         with self._lock:
             self._cache[name] = entry
         return entry
+
+
+def resolve_schema(schema, case_data: dict):
+    """A copy of `schema` where each `"x-options-from": "var"` becomes a `oneOf` of the
+    choices held in case variable `var`: campaign lists (themes, cities) live in the case's
+    data, not in the form, so another campaign needs no form change."""
+    if isinstance(schema, list):
+        return [resolve_schema(item, case_data) for item in schema]
+    if not isinstance(schema, dict):
+        return schema
+    out = {key: resolve_schema(value, case_data) for key, value in schema.items()}
+    source = schema.get("x-options-from")
+    if isinstance(source, str):
+        choices = [_choice(item) for item in (case_data.get(source) or [])
+                   if isinstance(item, (str, int, dict))]
+        choices = [c for c in choices if c is not None]
+        if choices:
+            out["oneOf"] = choices
+    return out
+
+
+def _choice(item):
+    if not isinstance(item, dict):
+        return {"const": item, "title": str(item)}
+    code = item.get("code")
+    if code is None:
+        return None
+    title = item.get("zh") or item.get("name") or str(code)
+    return {"const": code, "title": title, "x-title-en": item.get("en") or item.get("name_en") or title}
+
+
+def _mentions_options(schema) -> bool:
+    return "x-options-from" in json.dumps(schema)
 
 
 def _message(error) -> str:

@@ -22,9 +22,9 @@ import smtplib
 from dataclasses import dataclass
 from email.message import EmailMessage
 
+from SpiffWorkflow.bpmn.specs.mixins.events.intermediate_event import BoundaryEvent
 from sqlalchemy import and_, literal, or_, select
 from sqlalchemy.orm import Session
-from SpiffWorkflow.bpmn.specs.mixins.events.intermediate_event import BoundaryEvent
 
 from .storage import CaseTask, Membership, Notification, Organisation, User
 

@@ -5,9 +5,9 @@ completes one task touches one task row, not every row the case ever had.
 """
 from uuid import UUID
 
+from SpiffWorkflow.util.task import TaskState
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
-from SpiffWorkflow.util.task import TaskState
 
 from . import runtime
 from .storage import Case, CaseTask, Timer

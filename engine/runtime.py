@@ -3,12 +3,15 @@
 Nothing here touches the database; engine.cases wraps these in one transaction.
 """
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta, timezone
 
 from SpiffWorkflow.bpmn import BpmnWorkflow
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import (
-    CycleTimerEventDefinition, DurationTimerEventDefinition, TimeDateEventDefinition,
-    TimerEventDefinition)
+    CycleTimerEventDefinition,
+    DurationTimerEventDefinition,
+    TimeDateEventDefinition,
+    TimerEventDefinition,
+)
 from SpiffWorkflow.bpmn.specs.mixins.events.start_event import StartEvent
 from SpiffWorkflow.util.task import TaskState
 
@@ -32,9 +35,7 @@ def new_workflow(bundle, script_engine, data: dict | None = None) -> BpmnWorkflo
 def load(state: str, bundle, script_engine) -> BpmnWorkflow:
     workflow = serialization.load_state(state, bundle.spec, bundle.subprocess_specs)
     # SpiffWorkflow does not serialize the script engine: it must be set after every load.
-    workflow.script_engine = script_engine
-    for sub in workflow.subprocesses.values():
-        sub.script_engine = script_engine
+    workflow.script_engine = script_engine  # subprocesses read it from the top workflow
     return workflow
 
 
@@ -126,14 +127,14 @@ def start_timers(workflow: BpmnWorkflow, script_engine, now: datetime) -> list[S
         cycles = interval = None
         if isinstance(definition, CycleTimerEventDefinition):
             cycles, due, interval = TimerEventDefinition.parse_iso_recurring_interval(text)
-            due = due.astimezone(timezone.utc)
+            due = due.astimezone(UTC)
         elif isinstance(definition, DurationTimerEventDefinition):
             parsed = TimerEventDefinition.parse_iso_duration(text)
             due = now + TimerEventDefinition.get_timedelta_from_start(parsed, now)
         else:
             due = TimerEventDefinition.parse_time_or_duration(text)
             if not isinstance(due, datetime):
-                raise ValueError(f"timer start event '{element_id(task)}': '{text}' is not a date")
+                raise TypeError(f"timer start event '{element_id(task)}': '{text}' is not a date")
         found.append(StartTimer(element_id(task), _kind(definition), definition.expression,
                                 due, cycles, interval))
     return found

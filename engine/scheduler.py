@@ -10,7 +10,7 @@ import os
 import socket
 import threading
 import uuid
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.schedulers.blocking import BlockingScheduler
@@ -47,7 +47,7 @@ class Ticker:
                 if result.claimed < timers.CLAIM_BATCH:
                     break  # a full batch means more is due right now: go again at once
             notifications.deliver_email(self.engine)
-        except Exception:  # noqa: BLE001 - a database hiccup must not stop the ticker
+        except Exception:
             log.exception("timer tick failed on %s", self.node_id)
         finally:
             self._busy.release()
@@ -56,7 +56,7 @@ class Ticker:
 def _add_job(scheduler, ticker: Ticker, seconds: float) -> None:
     scheduler.add_job(ticker, "interval", seconds=seconds, id=JOB_ID, max_instances=1,
                       coalesce=True, misfire_grace_time=None,
-                      next_run_time=datetime.now(timezone.utc))
+                      next_run_time=datetime.now(UTC))
 
 
 def start_background_ticker(engine, tick_seconds: float | None = None,

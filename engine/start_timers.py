@@ -28,7 +28,7 @@ def schedule_start_timers(ctx, session: Session, version: ProcessVersion) -> lis
     workflow = runtime.new_workflow(bundle, ctx.script_engine)
     try:
         found = runtime.start_timers(workflow, ctx.script_engine, ctx.now())
-    except Exception as err:  # noqa: BLE001 - any evaluation failure is the model's fault
+    except Exception as err:
         raise ModelError(f"A timer start event of '{bundle.process_key}' has an expression "
                          f"that cannot be evaluated: {err}") from err
     rows = [Timer(process_version_id=version.id, element_id=t.element_id, kind=t.kind,

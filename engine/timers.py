@@ -19,9 +19,9 @@ from dataclasses import dataclass
 from datetime import timedelta
 from uuid import UUID
 
+from SpiffWorkflow.util.task import TaskState
 from sqlalchemy import and_, or_, select, update
 from sqlalchemy.orm import Session
-from SpiffWorkflow.util.task import TaskState
 
 from . import notifications, runtime, start_timers
 from .casework import engine_errors, open_case

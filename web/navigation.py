@@ -53,8 +53,9 @@ def nav_context():
             nav["open_tasks"] = queries.count_tasks(session, actor)
             nav["bell"] = _bell(session, actor.username)
         nav["extra"] = _extra_items(actor)
-        if "notifications.index" in current_app.view_functions:
-            nav["bell_endpoint"] = "notifications.index"
+        views = current_app.view_functions
+        nav["bell_endpoint"] = next((e for e in ("notifications.index", "inbox.notifications_page")
+                                     if e in views), None)
     return {"nav": nav, "current_locale": _current_locale, "case_status": case_status,
             "task_state": task_state}
 

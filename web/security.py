@@ -9,8 +9,9 @@ from engine.storage import User
 from .extensions import current_engine, login_manager
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
-#: What an auditor may still post: signing out and choosing a language.
-AUDITOR_MAY_POST = frozenset({"auth.logout", "auth.set_locale"})
+#: What an auditor may still post: signing out, choosing a language, marking their own
+#: notifications read (none of it touches a case).
+AUDITOR_MAY_POST = frozenset({"auth.logout", "auth.set_locale", "inbox.notifications_read"})
 
 
 class SignedIn(UserMixin):

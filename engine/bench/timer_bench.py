@@ -7,6 +7,7 @@ afterwards: `fired` counts cases with a `timer_fired` audit event, `duplicates` 
 extra `timer_fired` events of the same timer (a timer fired twice writes two), lateness is
 the audit event's time minus the timer's due time.
 """
+import math
 import os
 import random
 import shutil
@@ -72,11 +73,11 @@ def _start_schedulers(url, k, tick, log_dir):
 
 
 def percentile(values, p):
+    """The nearest-rank percentile: the smallest value at or above p% of the values."""
     ordered = sorted(values)
     if not ordered:
         return 0.0
-    index = min(len(ordered) - 1, max(0, int(round(p / 100 * len(ordered) + 0.5)) - 1))
-    return ordered[index]
+    return ordered[min(len(ordered), max(1, math.ceil(p / 100 * len(ordered)))) - 1]
 
 
 def run_timer_bench(n, k, db_url, tick, spread, echo):

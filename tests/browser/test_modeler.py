@@ -203,3 +203,36 @@ def test_modeler_and_diff_in_english(modeler_site):
     page.evaluate("window.liandongDiffReady")
     assert page.locator("#diff-new .djs-element.diff-changed[data-element-id='Task_Organise']").count() == 1
     page.screenshot(path=str(modeler_site.artifacts / "diff-en.png"))
+
+
+BLANK_TO_PROCESS = """() => {
+  const modeler = window.liandongModeler.modeler;
+  const registry = modeler.get('elementRegistry');
+  const modeling = modeler.get('modeling');
+  const start = registry.get('StartEvent_1');
+  const task = modeling.appendShape(start, { type: 'bpmn:UserTask' });
+  modeling.updateLabel(task, 'Say hello');
+  modeling.appendShape(task, { type: 'bpmn:EndEvent' });
+  return task.id;
+}"""
+
+
+def test_blank_diagram_and_uploaded_files(modeler_site):
+    page = modeler_site.sign_in("owner")
+    page.goto(modeler_site.url + "/processes/modeler")
+    page.evaluate("window.liandongModeler.ready")
+    [blank] = page.evaluate("Object.keys(window.liandongModeler.state.files)")
+    task_id = page.evaluate(BLANK_TO_PROCESS)
+    # A .dmn file uploaded beside the diagram opens as text and goes with the model.
+    page.set_input_files("#file-upload", str(ROOT / "processes" / "evaluation" / "grading.dmn"))
+    page.wait_for_function("document.querySelector('#file-select').value === 'grading.dmn'")
+    assert "decision" in page.input_value("#text-editor")
+    page.select_option("#file-select", blank)
+    page.fill("#model-key", "hello_world")
+    page.click("#btn-deploy")
+    page.wait_for_selector("#modeler-status.flash-success")
+    [version] = modeler_site.engine.versions("hello_world")
+    assert set(version.files) == {blank, "grading.dmn"}
+    # Deployed with its warnings listed: the new task has no lane and no form.
+    rules = page.eval_on_selector_all(f"li.problem[data-element='{task_id}']", "items => items.map(i => i.dataset.rule)")
+    assert "user-task-form" in rules

@@ -121,3 +121,32 @@ def test_a_child_tried_on_its_own_notes_the_message_it_could_not_send(linked):
                                                     AuditEvent.kind == "message_not_sent")).all()
         assert [e.detail["message"] for e in events] == ["progress"]
         assert s.scalars(select(CaseMessage)).all() == []
+
+
+def test_children_completing_at_the_same_moment_all_reach_the_parent(linked):
+    """Three provinces finish at once: no message is lost or caught twice, and no child
+    waits on the parent's lock (delivery runs after each child's own commit)."""
+    import threading
+    engine = linked
+    parent = engine.start_case("links_parent", "ministry_officer", {"orgs": ["zj", "js", "ah"]})
+    work = [(engine.tasks(staff)[0].id, staff) for staff in ("zj_staff", "js_staff", "ah_staff")]
+    barrier, errors = threading.Barrier(3), []
+
+    def finish(task_id, staff):
+        barrier.wait()
+        try:
+            engine.complete_task(task_id, staff, {"score": 1})
+        except Exception as err:  # noqa: BLE001 - collected and asserted below
+            errors.append(err)
+
+    threads = [threading.Thread(target=finish, args=item) for item in work]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(30)
+    assert errors == []
+    # (no extra delivery pass: each command delivered its own messages)
+    assert [t.element_id for t in engine.tasks("ministry_officer", case_id=parent.case_id)] == ["Review"]
+    with engine.session() as s:
+        assert s.get(Case, parent.case_id).facts["reports"] == 3
+        assert {m.status for m in s.scalars(select(CaseMessage))} == {"delivered"}

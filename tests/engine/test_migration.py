@@ -155,8 +155,6 @@ def _called(tasks):
             f'</bpmn:definitions>').encode()
 
 
-@pytest.mark.xfail(strict=True, reason="engine.runtime.load sets BpmnSubWorkflow.script_engine, a read-only "
-                   "property: no case waiting inside a call activity can be loaded yet (reported)")
 def test_cases_inside_a_called_process(campaign_orgs):
     engine = campaign_orgs
     engine.deploy({"caller.bpmn": CALLER, "called.bpmn": _called([("Book", "Book")])}, key="caller")

@@ -1,6 +1,6 @@
 """Timers fire at the right time, once, with the manual clock: intermediate, boundary
 (interrupting and not, with a cycle), timer start events; every expression form."""
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy import func, select
@@ -65,11 +65,11 @@ def test_intermediate_timer_fires_once_when_due_and_not_before(engine, clock):
     ("<bpmn:timeDuration>PT1H</bpmn:timeDuration>", {}, timedelta(hours=1)),
     ("<bpmn:timeDuration>wait_for</bpmn:timeDuration>", {"wait_for": "PT2H"}, timedelta(hours=2)),
     ("<bpmn:timeDate>2016-04-20T00:00:00+08:00</bpmn:timeDate>", {},
-     datetime(2016, 4, 19, 16, tzinfo=timezone.utc)),
+     datetime(2016, 4, 19, 16, tzinfo=UTC)),
     ("<bpmn:timeDate>'2016-04-20T00:00:00+08:00'</bpmn:timeDate>", {},
-     datetime(2016, 4, 19, 16, tzinfo=timezone.utc)),
+     datetime(2016, 4, 19, 16, tzinfo=UTC)),
     ("<bpmn:timeDate>plan_deadline</bpmn:timeDate>",
-     {"plan_deadline": "2016-04-20T00:00:00+08:00"}, datetime(2016, 4, 19, 16, tzinfo=timezone.utc)),
+     {"plan_deadline": "2016-04-20T00:00:00+08:00"}, datetime(2016, 4, 19, 16, tzinfo=UTC)),
 ], ids=["quoted-duration", "iso-duration", "variable-duration", "iso-date", "quoted-date",
         "variable-date"])
 def test_every_expression_form_gives_the_due_time(engine, clock, definition, data, due):
@@ -133,7 +133,7 @@ def started_at(engine, case_id):
 
 def test_start_timer_starts_cases_on_its_cycle_and_a_new_version_replaces_it(engine, clock):
     engine.deploy(bpmn("timers/monthly.bpmn"))
-    first_due = datetime(2016, 4, 2, 1, tzinfo=timezone.utc)  # 09:00 in Shanghai
+    first_due = datetime(2016, 4, 2, 1, tzinfo=UTC)  # 09:00 in Shanghai
     [row] = _rows(engine, status="pending")
     assert (row.case_id, row.element_id, row.kind, row.due_at, row.cycles_left) == \
         (None, "Every", "cycle", first_due, 3)
@@ -155,9 +155,9 @@ def test_start_timer_starts_cases_on_its_cycle_and_a_new_version_replaces_it(eng
     [replaced] = _rows(engine, status="replaced")
     assert replaced.id == rearmed.id
     [new] = _rows(engine, status="pending")
-    assert new.due_at == datetime(2016, 4, 5, 1, tzinfo=timezone.utc) and new.cycles_left == 2
+    assert new.due_at == datetime(2016, 4, 5, 1, tzinfo=UTC) and new.cycles_left == 2
 
-    clock.set(datetime(2016, 4, 7, 2, tzinfo=timezone.utc))  # both occurrences are past
+    clock.set(datetime(2016, 4, 7, 2, tzinfo=UTC))  # both occurrences are past
     assert engine.fire_due_timers().fired == 1  # missed ones are not replayed one by one
     assert _rows(engine, status="pending") == []
     with engine.session() as s:
@@ -175,3 +175,18 @@ def test_a_timer_whose_task_was_completed_first_is_not_fired(campaign_orgs, cloc
     clock.advance(timedelta(days=2))
     assert engine.fire_due_timers().claimed == 0
     assert _events(engine, started.case_id, "timer_fired") == []
+
+
+def test_timers_command_lists_pending_timers_with_due_time_and_case(engine, clock, monkeypatch):
+    from click.testing import CliRunner
+
+    from web.commands import main
+    engine.deploy(bpmn("timers/monthly.bpmn"))
+    engine.deploy(bpmn("timers/wait.bpmn"))
+    started = engine.start_case("wait", data={"plan_deadline": "2016-04-20T00:00:00+08:00"})
+    monkeypatch.setenv("LIANDONG_DATABASE_URL", engine.settings.database_url)
+    listed = CliRunner().invoke(main, ["timers"])
+    assert listed.exit_code == 0, listed.output
+    lines = listed.output.splitlines()
+    assert "2016-04-02 01:00:00Z\tpending\tstart version=1\tEvery\tcycle" in lines[0]
+    assert f"2016-04-19 16:00:00Z\tpending\tcase={started.case_id}\tWait\tdate" in lines[1]

@@ -5,11 +5,11 @@ import signal
 import subprocess
 import sys
 import time
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import psycopg
 import pytest
-from sqlalchemy import func, select, text
+from sqlalchemy import func, select
 
 from engine.clock import Clock
 from engine.core import Engine
@@ -59,7 +59,7 @@ def live(settings, tmp_path):
     nodes = []
 
     def start_node(name, **env):
-        log = open(tmp_path / f"{name}.log", "w")
+        log = open(tmp_path / f"{name}.log", "w")  # noqa: SIM115 - handed to the child
         environment = dict(os.environ, LIANDONG_DATABASE_URL=settings.database_url,
                            LIANDONG_INSTANCE_PATH=str(tmp_path / "instance"),
                            LIANDONG_TIMER_LEASE_SECONDS="2", **env)
@@ -178,7 +178,7 @@ def _case_locked(url, case_id) -> bool:
 
 def test_a_restart_of_everything_loses_no_timer(live):
     engine, start_node, _logs_dir = live
-    when = (datetime.now(timezone.utc) + timedelta(seconds=4)).isoformat()
+    when = (datetime.now(UTC) + timedelta(seconds=4)).isoformat()
     engine.deploy({"node_start.bpmn": START_MODEL.format(when=when).encode()})
     early = _start_cases(engine, 20, timedelta(seconds=2))
     late = _start_cases(engine, 20, timedelta(seconds=4))

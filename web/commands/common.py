@@ -12,6 +12,9 @@ from engine.storage.schema import upgrade
 def engine_from_env(clock=None) -> Engine:
     """An Engine on the configured database, its schema brought up to date (zero set-up)."""
     engine = Engine(Settings.from_env(), clock)
+    context = click.get_current_context(silent=True)
+    if context is not None:  # connections close when the command ends, not at exit
+        context.call_on_close(engine.close)
     upgrade(engine.db)
     return engine
 

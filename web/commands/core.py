@@ -3,10 +3,9 @@ import sys
 
 import click
 
-from engine import Engine, Settings
+from engine import Settings
 from engine import identity
 from engine.model_files import collect
-from engine.storage.schema import upgrade
 
 from .common import clean_errors, engine_from_env as _engine, json_object
 
@@ -20,8 +19,7 @@ def register(main):
 @clean_errors
 def init_db():
     """Create or upgrade the database schema."""
-    engine = Engine(Settings.from_env())
-    upgrade(engine.db)
+    engine = _engine()
     click.echo(f"database ready: {engine.db.engine.url.render_as_string(hide_password=True)}")
 
 

@@ -4,7 +4,8 @@ from contextlib import closing
 
 import click
 
-from .common import clean_errors, engine_from_env as _engine, json_object
+from .common import clean_errors, json_object
+from .common import engine_from_env as _engine
 from .core import bench
 
 

@@ -3,4 +3,4 @@ from flask import Blueprint
 
 bp = Blueprint("inbox", __name__)
 
-from . import views  # noqa: E402,F401 - registers the routes on bp
+from . import notifications, views  # noqa: E402,F401 - registers the routes on bp

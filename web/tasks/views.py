@@ -3,16 +3,19 @@ unclaim and reassign. Every lookup goes through queries.task_for (404 when not v
 import json
 
 from flask import abort, flash, redirect, render_template, request, url_for
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import login_required
 
 from engine import Conflict, ExecutionError, Forbidden, InvalidData, NotFound, attachments, drafts, queries
+from engine.cases import task_data
 from engine.storage import Case
 
 from ..errors import status_of
 from ..extensions import current_actor, current_engine
 from . import bp
 from .instructions import render_instructions
+from .localize import localize
 from .messages import field_messages
 from .schema_form import form_class, layout, to_form_values, to_json
 
@@ -39,7 +42,9 @@ def _context(task_id):
         case.org_name = case.organisation.name if case.organisation_id else None
         files = attachments.files_of_case(s, actor, task.case_id)
         draft = drafts.load_draft(s, actor.username, task_id)
-    schema = engine.forms.load(task.form_schema) if task.form_schema else EMPTY_SCHEMA
+        data = task_data(engine, s, task) if task.form_schema else {}
+    schema = engine.forms.load_for(task.form_schema, data) if task.form_schema else EMPTY_SCHEMA
+    schema = localize(schema, get_locale())
     ui = _ui_schema(engine, task.form_ui_schema)
     may_work = (task.state == "ready" and case.status == "running"
                 and actor.may_work_on(task.lane, task.org_path, task.starter)

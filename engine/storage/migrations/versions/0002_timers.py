@@ -3,8 +3,8 @@
 Revision ID: 0002_timers
 Revises: 0001
 """
-from alembic import op
 import sqlalchemy as sa
+from alembic import op
 
 revision = '0002_timers'
 down_revision = '0001'

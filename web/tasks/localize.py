@@ -1,0 +1,24 @@
+"""Forms speak the reader's language: Chinese lives in `title`/`description`, English beside
+it in `x-title-en`/`x-description-en` (forms/README.md). This picks one before rendering."""
+
+LOCALIZED = {"title": "x-title-en", "description": "x-description-en"}
+
+
+def localize(schema, locale) -> dict:
+    """A copy of `schema` whose titles and descriptions are in `locale` (falling back to
+    the schema's own Chinese text where no English is given)."""
+    if not str(locale or "").startswith("en"):
+        return schema
+    return _english(schema)
+
+
+def _english(node):
+    if isinstance(node, list):
+        return [_english(item) for item in node]
+    if not isinstance(node, dict):
+        return node
+    out = {key: _english(value) for key, value in node.items()}
+    for key, english in LOCALIZED.items():
+        if isinstance(node.get(english), str):
+            out[key] = node[english]
+    return out
