@@ -11,10 +11,10 @@ from sqlalchemy.orm import undefer
 from SpiffWorkflow.util.task import TaskState
 
 from . import deploy as deployment
-from . import runtime, serialization
+from . import links, runtime, serialization
 from .casework import OpenCase, engine_errors, open_case
 from .errors import Conflict, Forbidden, InvalidData, NotFound
-from .identity import organisation_by_code
+from .identity import organisation_by_code, resolve
 from .storage import Case, CaseTask
 
 
@@ -23,16 +23,18 @@ class Started:
     case_id: int
     status: str
     tasks: tuple  # ids of the human tasks now open
+    deliver: bool = False  # messages between linked cases wait to be delivered
 
 
 def start_case(ctx, actor, process_key: str, data=None, business_key=None, organisation=None,
                version=None, parent_case_id=None, title=None) -> Started:
-    if actor.is_auditor_only:
-        raise Forbidden("Auditors read cases; they do not start them.")
-    data = dict(data or {})
-    if not isinstance(data, dict):
+    if data is not None and not isinstance(data, dict):
         raise InvalidData("Initial case data must be a JSON object.")
+    data = dict(data or {})
     with engine_errors(ctx), ctx.db.transaction() as session:
+        actor = resolve(session, actor)
+        if actor.is_auditor_only:
+            raise Forbidden("Auditors read cases; they do not start them.")
         pv = deployment.find_version(session, process_key, version)
         org_code = organisation or actor.organisation_code
         org = organisation_by_code(session, org_code) if org_code else None
@@ -40,7 +42,8 @@ def start_case(ctx, actor, process_key: str, data=None, business_key=None, organ
             raise Forbidden(f"'{actor.username}' may not start a case for organisation '{org_code}'.")
         opened = open_new_case(ctx, session, actor, pv, data, org, business_key=business_key,
                                parent_case_id=parent_case_id, title=title)
-        return Started(opened.case.id, opened.case.status, tuple(t.id for t in opened.new_tasks))
+        return Started(opened.case.id, opened.case.status, tuple(t.id for t in opened.new_tasks),
+                       links.delivery_wanted(session))
 
 
 def open_new_case(ctx, session, actor, pv, data: dict, org, business_key=None,
@@ -77,6 +80,10 @@ def _task_row(session, task_id: str) -> CaseTask:
 
 
 def _refresh(session, row: CaseTask) -> CaseTask:
+    """The task row as it is now that the case is locked. On SQLite the IMMEDIATE
+    transaction held the write lock before the row was first read: nothing to re-read."""
+    if session.get_bind().dialect.name == "sqlite":
+        return row
     return session.execute(select(CaseTask).where(CaseTask.id == row.id)
                            .execution_options(populate_existing=True)).scalar_one()
 
@@ -116,6 +123,7 @@ def complete_task(ctx, actor, task_id: str, data=None) -> Started:
         raise InvalidData("Task data must be a JSON object.")
     data = dict(data or {})
     with engine_errors(ctx) as note, ctx.db.transaction() as session:
+        actor = resolve(session, actor)
         row = _visible_task(session, task_id, actor)
         case_id = note.case_id = row.case_id
         with open_case(ctx, session, case_id, actor) as opened:
@@ -137,7 +145,8 @@ def complete_task(ctx, actor, task_id: str, data=None) -> Started:
             after = serialization.dump_value(task.data)
         opened.record("task_completed", row.element_id, row.id, task=row.name, lane=row.lane,
                       submitted=serialization.dump_value(data), changes=diff(before, after))
-        return Started(case_id, opened.case.status, tuple(t.id for t in opened.new_tasks))
+        return Started(case_id, opened.case.status, tuple(t.id for t in opened.new_tasks),
+                       links.delivery_wanted(session))
 
 
 def claim_task(ctx, actor, task_id: str) -> None:
@@ -150,6 +159,7 @@ def unclaim_task(ctx, actor, task_id: str) -> None:
 
 def _set_assignee(ctx, actor, task_id: str, claim: bool) -> None:
     with ctx.db.transaction() as session:
+        actor = resolve(session, actor)
         row = _visible_task(session, task_id, actor)
         with open_case(ctx, session, row.case_id, actor) as opened:
             row = _refresh(session, row)

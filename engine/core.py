@@ -80,13 +80,15 @@ class Engine:
     # -- cases ------------------------------------------------------------------------------
 
     def start_case(self, process_key, user="system", data=None, **options):
-        started = cases.start_case(self, self.actor(user), process_key, data, **options)
-        links.deliver_messages(self, around=[started.case_id])
+        started = cases.start_case(self, user, process_key, data, **options)
+        if started.deliver:
+            links.deliver_messages(self, around=[started.case_id])
         return started
 
     def complete_task(self, task_id, user, data=None):
-        done = cases.complete_task(self, self.actor(user), task_id, data)
-        links.deliver_messages(self, around=[done.case_id])
+        done = cases.complete_task(self, user, task_id, data)
+        if done.deliver:
+            links.deliver_messages(self, around=[done.case_id])
         return done
 
     def deliver_messages(self, case_ids=None) -> int:
@@ -95,10 +97,10 @@ class Engine:
         return links.deliver_messages(self, around=case_ids)
 
     def claim_task(self, task_id, user):
-        cases.claim_task(self, self.actor(user), task_id)
+        cases.claim_task(self, user, task_id)
 
     def unclaim_task(self, task_id, user):
-        cases.unclaim_task(self, self.actor(user), task_id)
+        cases.unclaim_task(self, user, task_id)
 
     def reassign_task(self, task_id, user, assignee):
         cases.reassign_task(self, self.actor(user), task_id, assignee)

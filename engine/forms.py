@@ -92,7 +92,9 @@ def resolve_schema(schema, case_data: dict):
         choices = [_choice(item) for item in (case_data.get(source) or [])
                    if isinstance(item, (str, int, dict))]
         choices = [c for c in choices if c is not None]
-        if choices:
+        if choices and schema.get("type") == "array":  # a multiple choice: the items choose
+            out["items"] = {**(out.get("items") or {}), "oneOf": choices}
+        elif choices:
             out["oneOf"] = choices
     return out
 

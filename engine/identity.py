@@ -90,6 +90,12 @@ def load_actor(session: Session, username: str) -> Actor:
                  first.timezone, frozenset(role for _c, _p, role in memberships))
 
 
+def resolve(session: Session, who) -> Actor:
+    """`who` as an Actor: commands take a user name and resolve it inside their own
+    transaction, so a command costs one transaction, not two."""
+    return who if isinstance(who, Actor) else load_actor(session, who)
+
+
 def actor_for(user: User) -> Actor:
     memberships = tuple((m.organisation.code, m.organisation.path, m.role) for m in user.memberships)
     return Actor(user.username, user.display_name or user.username, memberships, user.locale,

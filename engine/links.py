@@ -44,6 +44,7 @@ log = logging.getLogger(__name__)
 
 #: Where helpers leave their requests on the top workflow until the case is saved.
 REQUESTS = "_liandong_links"
+DELIVER_FLAG = "liandong.deliver_messages"
 DEFAULT_MESSAGE = "child_completed"
 MAX_CHILDREN = 1000
 MAX_ATTEMPTS = 3
@@ -118,6 +119,18 @@ def after_save(opened, requests: list, was_running: bool) -> None:
         link = opened.session.get(CaseLink, case.id)
         _queue(opened, case.parent_case_id, link.message if link else DEFAULT_MESSAGE,
                completion_payload(opened))
+    if opened.bundle.catches_messages and _pending_for(opened.session, case.id):  # it may catch what waited for it
+        opened.session.info[DELIVER_FLAG] = True
+
+
+def _pending_for(session, case_id: int) -> bool:
+    return session.execute(select(CaseMessage.id).where(
+        CaseMessage.status == "pending", CaseMessage.target_case_id == case_id).limit(1)).first() is not None
+
+
+def delivery_wanted(session) -> bool:
+    """Whether the command that used `session` sent, or can now receive, a message."""
+    return bool(session.info.get(DELIVER_FLAG))
 
 
 def _start_children(opened, request) -> None:
@@ -156,6 +169,7 @@ def completion_payload(opened) -> dict:
 
 
 def _queue(opened, target_id: int, name: str, payload: dict) -> None:
+    opened.session.info[DELIVER_FLAG] = True
     now = opened.ctx.now()
     opened.session.add(CaseMessage(target_case_id=target_id, source_case_id=opened.case.id,
                                    name=name, payload=payload, status="pending",

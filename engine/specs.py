@@ -23,6 +23,7 @@ class SpecBundle:
     spec: object
     subprocess_specs: dict
     has_timers: bool = True
+    catches_messages: bool = True
 
 
 class SpecCache:
@@ -47,7 +48,7 @@ class SpecCache:
         model = parse_model(files, version.primary_process_id)
         return SpecBundle(version_id, version.model.key, version.version,
                           version.primary_process_id, model.spec, model.subprocess_specs,
-                          _has_timers(model))
+                          _has_timers(model), _catches_messages(model))
 
     def clear(self):
         with self._lock:
@@ -68,3 +69,16 @@ def _has_multiple_timer(definition) -> bool:
     from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
     return any(isinstance(d, TimerEventDefinition)
                for d in getattr(definition, "event_definitions", None) or ())
+
+
+def _catches_messages(model) -> bool:
+    """Whether any spec waits for a message: only such cases look for pending ones."""
+    from SpiffWorkflow.bpmn.specs.event_definitions.message import MessageEventDefinition
+    specs = [model.spec, *model.subprocess_specs.values()]
+    for spec in specs:
+        for task_spec in spec.task_specs.values():
+            definition = getattr(task_spec, "event_definition", None)
+            inner = [definition, *(getattr(definition, "event_definitions", None) or ())]
+            if any(isinstance(d, MessageEventDefinition) for d in inner):
+                return True
+    return False

@@ -190,3 +190,29 @@ def test_timers_command_lists_pending_timers_with_due_time_and_case(engine, cloc
     lines = listed.output.splitlines()
     assert "2016-04-02 01:00:00Z\tpending\tstart version=1\tEvery\tcycle" in lines[0]
     assert f"2016-04-19 16:00:00Z\tpending\tcase={started.case_id}\tWait\tdate" in lines[1]
+
+
+def test_the_background_ticker_fires_on_the_real_clock(settings):
+    """What `liandong run` starts inside the web process."""
+    import time
+
+    from engine.clock import Clock
+    from engine.core import Engine
+    from engine.scheduler import start_background_ticker
+    from engine.storage.schema import upgrade
+    live = Engine(settings.with_(tick_seconds=0.2), Clock())
+    upgrade(live.db)
+    live.deploy(bpmn("timers/wait.bpmn"))
+    due = live.now() + timedelta(seconds=0.5)
+    started = live.start_case("wait", data={"plan_deadline": due.isoformat(),
+                                            "budget_per_city": 1})
+    ticker = start_background_ticker(live)
+    try:
+        limit = time.monotonic() + 10
+        while _case(live, started.case_id).status != "completed" and time.monotonic() < limit:
+            time.sleep(0.1)
+        [event] = _events(live, started.case_id, "timer_fired")
+        assert 0 <= event.detail["late_seconds"] < 2
+    finally:
+        ticker.shutdown()
+        live.close()
