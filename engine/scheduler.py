@@ -15,7 +15,7 @@ from datetime import UTC, datetime
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.schedulers.blocking import BlockingScheduler
 
-from . import notifications, timers
+from . import links, notifications, timers
 
 log = logging.getLogger(__name__)
 logging.getLogger("apscheduler").setLevel(logging.WARNING)  # one line per tick is noise
@@ -35,17 +35,22 @@ class Ticker:
         self.engine = engine
         self.node_id = node_id or default_node_id()
         self.fired = 0
+        self.fired_now = 0
         self._busy = threading.Lock()
 
     def __call__(self) -> None:
         if not self._busy.acquire(blocking=False):
             return  # the previous tick is still firing
         try:
+            self.fired_now = 0
             while True:
                 result = timers.tick(self.engine, self.node_id)
                 self.fired += result.fired
+                self.fired_now += result.fired
                 if result.claimed < timers.CLAIM_BATCH:
                     break  # a full batch means more is due right now: go again at once
+            if self.fired_now:
+                links.deliver_messages(self.engine)  # a child a timer completed tells its parent
             notifications.deliver_email(self.engine)
         except Exception:
             log.exception("timer tick failed on %s", self.node_id)

@@ -65,7 +65,7 @@ def test_timer_fired_is_shown_with_its_due_time(app, staff):
     engine.clock.advance(timedelta(days=30))
     engine.fire_due_timers()
     html = staff("auditor").get(f"/cases/{case_id}").get_data(as_text=True)
-    assert "定时器触发" in html and "到期 2016-04-20 18:00:00" in html  # Asia/Shanghai, as it was set
+    assert "定时器触发" in html and "截止 2016-04-20 18:00:00" in html  # Asia/Shanghai, as it was set
     assert '"Escalate"' in html  # the escalation task is open on the diagram data
 
 
