@@ -24,7 +24,7 @@ install: $(STAMP) $(NPM_STAMP)
 
 run: install
 	$(BIN)/liandong init-db
-	$(BIN)/liandong setup-demo
+	$(BIN)/liandong setup-demo --start-campaign --shift-to-now
 	$(BIN)/liandong run
 
 test: install

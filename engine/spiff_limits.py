@@ -4,7 +4,7 @@ A loop adds depth on every pass, so past roughly 330 iterations of a three-eleme
 `do_engine_steps` stops seeing the ready task and the case silently stalls or ends. The
 depth limit exists to stop runaway recursion, which a tree walk cannot have, so the engine
 lifts the default of both iterator classes once at import; `tests/engine/test_spiff_edges.py`
-proves it with a loop of 1,500 iterations.
+proves it with a loop of 600 iterations.
 """
 from SpiffWorkflow.bpmn.util.task import BpmnTaskIterator
 from SpiffWorkflow.util.task import TaskIterator

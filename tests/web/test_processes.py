@@ -184,7 +184,7 @@ def test_modeler_page_and_vendor_files(owner):
 
 def test_pages_speak_chinese_and_english(app, owner):
     page = owner.get("/processes/plan_review").get_data(as_text=True)
-    assert "部署人" in page and "运行中的案件" in page
+    assert "部署人" in page and "运行中的案卷" in page
     owner.post("/locale", data={"locale": "en"})
     english = owner.get("/processes/plan_review").get_data(as_text=True)
     assert "Deployed by" in english
@@ -235,4 +235,4 @@ def test_refused_cases_say_why_in_chinese(app, owner):
     engine.deploy(linear([("A", "Write it"), ("B", "Check")]))
     page = owner.get("/processes/linear/migrate").get_data(as_text=True)
     assert f'data-case="{case_id}" class="refused"' in page
-    assert "Write (A) 在此案件中待办理，而新版本修改了它：名称" in page
+    assert "Write (A) 在此案卷中待办理，而新版本修改了它：名称" in page
