@@ -3,7 +3,7 @@
 Models are written by modellers, not by the operators of the server, so a script must not
 reach the interpreter (`().__class__.__bases__[0].__subclasses__()` escapes a plain `exec`
 with restricted globals), must not run forever and must not allocate the machine away.
-Sources are compiled by RestrictedPython with the policy in `sandbox_guards` and run with
+Sources are compiled by RestrictedPython with the policy in `sandbox_policy` and run with
 its guards; results keep SpiffWorkflow's TaskDataEnvironment semantics.
 """
 import contextvars
@@ -17,10 +17,17 @@ import textwrap
 import types
 from datetime import date, datetime, time, timedelta, timezone
 
-from RestrictedPython import compile_restricted_eval, compile_restricted_exec, safe_builtins
+from RestrictedPython import (
+    compile_restricted_eval,
+    compile_restricted_exec,
+    safe_builtins,
+)
 from RestrictedPython.Eval import default_guarded_getiter
-from RestrictedPython.Guards import (full_write_guard, guarded_iter_unpack_sequence,
-                                     guarded_unpack_sequence)
+from RestrictedPython.Guards import (
+    full_write_guard,
+    guarded_iter_unpack_sequence,
+    guarded_unpack_sequence,
+)
 from RestrictedPython.PrintCollector import PrintCollector
 from SpiffWorkflow.bpmn.exceptions import WorkflowTaskException
 from SpiffWorkflow.bpmn.script_engine import PythonScriptEngine, TaskDataEnvironment
@@ -28,11 +35,24 @@ from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinitio
 from SpiffWorkflow.exceptions import SpiffWorkflowException
 
 from .errors import ScriptError
-from .sandbox_guards import (MAX_DECIMAL_EXP, RunGuard, SafeDecimal, SandboxError,
-                             SandboxPolicy, ScriptTimeout, guarded_add, guarded_format,
-                             guarded_getattr, guarded_hasattr, guarded_inplacevar,
-                             guarded_lshift, guarded_mod, guarded_mul, guarded_pow,
-                             guarded_range, guarded_round, guarded_type, refuse)
+from .sandbox_guards import (
+    MAX_DECIMAL_EXP,
+    RunGuard,
+    SafeDecimal,
+    guarded_add,
+    guarded_format,
+    guarded_getattr,
+    guarded_hasattr,
+    guarded_inplacevar,
+    guarded_lshift,
+    guarded_mod,
+    guarded_mul,
+    guarded_pow,
+    guarded_range,
+    guarded_round,
+    guarded_type,
+)
+from .sandbox_policy import SandboxError, SandboxPolicy, ScriptTimeout, refuse
 
 __all__ = ['ScriptEngine', 'SandboxError', 'ScriptTimeout', 'compile_script', 'current_task',
            'is_iso_literal']

@@ -81,9 +81,11 @@ def bpmn(name: str) -> dict[str, bytes]:
     return {path.name: path.read_bytes()}
 
 
-@pytest.fixture
-def campaign_orgs(engine):
-    """Ministry -> two provinces -> a city each; an expert committee; typical users."""
+PASSWORD = "secret-pass"
+
+
+def demo_data(engine) -> None:
+    """Ministry -> two provinces -> a city each, and a typical user for each role."""
     from engine import identity
     with engine.session() as s:
         identity.create_organisation(s, "ministry", "文化部公共文化司", kind="ministry")
@@ -91,9 +93,17 @@ def campaign_orgs(engine):
         identity.create_organisation(s, "js", "江苏省文化厅", parent="ministry", kind="province")
         identity.create_organisation(s, "hz", "杭州市", parent="zj", kind="city")
         identity.create_organisation(s, "nj", "南京市", parent="js", kind="city")
-        for name, org, role in [("zj_staff", "zj", "province"), ("zj_staff2", "zj", "province"),
-                                ("js_staff", "js", "province"), ("hz_staff", "hz", "city"),
-                                ("ministry_officer", "ministry", "ministry"),
-                                ("auditor", "ministry", "auditor"), ("admin", "ministry", "admin")]:
-            identity.create_user(s, name, password="secret-pass", memberships=[(org, role)])
+        for name, display, org, role in [
+                ("zj_staff", "王丽（浙江）", "zj", "province"), ("zj_staff2", "陈晨（浙江）", "zj", "province"),
+                ("js_staff", "李强（江苏）", "js", "province"), ("hz_staff", "赵敏（杭州）", "hz", "city"),
+                ("ministry_officer", "刘洋（文化部）", "ministry", "ministry"),
+                ("auditor", "审计员", "ministry", "auditor"), ("admin", "管理员", "ministry", "admin")]:
+            identity.create_user(s, name, password=PASSWORD, display_name=display,
+                                 memberships=[(org, role)])
+
+
+@pytest.fixture
+def campaign_orgs(engine):
+    """The engine with `demo_data` in it."""
+    demo_data(engine)
     return engine

@@ -19,34 +19,16 @@ from pathlib import Path
 import pytest
 from werkzeug.serving import make_server
 
-from engine import Engine, identity
+from engine import Engine
 from engine.clock import ManualClock
 from engine.config import Settings
 from engine.storage.schema import upgrade
-from tests.conftest import DATA, ROOT, START, bpmn
+from tests.conftest import DATA, PASSWORD, ROOT, START, bpmn, demo_data
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
                  "--disable-component-update", "--disable-sync"]
-PASSWORD = "secret-pass"
 MODELS = ("plan_review.bpmn", "activity_plan.bpmn")
-
-
-def demo_data(engine) -> None:
-    """The campaign's demo organisations and users (the same as the `campaign_orgs` fixture)."""
-    with engine.session() as s:
-        identity.create_organisation(s, "ministry", "文化部公共文化司", kind="ministry")
-        identity.create_organisation(s, "zj", "浙江省文化厅", parent="ministry", kind="province")
-        identity.create_organisation(s, "js", "江苏省文化厅", parent="ministry", kind="province")
-        identity.create_organisation(s, "hz", "杭州市", parent="zj", kind="city")
-        identity.create_organisation(s, "nj", "南京市", parent="js", kind="city")
-        for name, display, org, role in [
-                ("zj_staff", "王丽（浙江）", "zj", "province"), ("zj_staff2", "陈晨（浙江）", "zj", "province"),
-                ("js_staff", "李强（江苏）", "js", "province"), ("hz_staff", "赵敏（杭州）", "hz", "city"),
-                ("ministry_officer", "刘洋（文化部）", "ministry", "ministry"),
-                ("auditor", "审计员", "ministry", "auditor"), ("admin", "管理员", "ministry", "admin")]:
-            identity.create_user(s, name, password=PASSWORD, display_name=display,
-                                 memberships=[(org, role)])
 
 
 @dataclass

@@ -161,7 +161,7 @@ def test_owner_adds_a_task_fixes_its_lint_warning_deploys_and_it_reaches_the_inb
     page.click("#btn-validate")
     page.wait_for_selector(f"li.problem[data-element='{new_id}'][data-rule='user-task-form']")
     assert page.evaluate(f"window.liandongModeler.modeler.get('canvas').hasMarker('{new_id}', 'lint-warning')")
-    assert page.locator(f".djs-overlay-container .lint-badge-warning").count() >= 1
+    assert page.locator(".djs-overlay-container .lint-badge-warning").count() >= 1
     page.screenshot(path=str(modeler_site.artifacts / "modeler-lint-zh.png"))
 
     # Give it a form through the element panel, and see the form's preview.

@@ -12,6 +12,7 @@ import pytest
 from sqlalchemy import func, select
 
 from engine.clock import Clock
+from engine.bench.timer_bench import MODEL
 from engine.core import Engine
 from engine.storage import AuditEvent, Case, Timer
 from engine.storage.schema import upgrade
@@ -19,20 +20,7 @@ from engine.timers import SLOW_FIRE_ENV
 
 pytestmark = pytest.mark.postgres
 
-WAIT_MODEL = b"""<?xml version="1.0" encoding="UTF-8"?>
-<bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL"
-                  id="Definitions_nodes" targetNamespace="http://bpmn.io/schema/bpmn">
-  <bpmn:process id="node_wait" isExecutable="true">
-    <bpmn:startEvent id="Begin" />
-    <bpmn:sequenceFlow id="F1" sourceRef="Begin" targetRef="Wait" />
-    <bpmn:intermediateCatchEvent id="Wait">
-      <bpmn:timerEventDefinition id="T"><bpmn:timeDate>due</bpmn:timeDate></bpmn:timerEventDefinition>
-    </bpmn:intermediateCatchEvent>
-    <bpmn:sequenceFlow id="F2" sourceRef="Wait" targetRef="Finish" />
-    <bpmn:endEvent id="Finish" />
-  </bpmn:process>
-</bpmn:definitions>
-"""
+WAIT_MODEL = MODEL  # the benchmark's model: start, wait on the date in `due`, end
 
 START_MODEL = """<?xml version="1.0" encoding="UTF-8"?>
 <bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL"
@@ -55,7 +43,7 @@ def live(settings, tmp_path):
         pytest.skip("several scheduler processes need PostgreSQL")
     engine = Engine(settings.with_(timer_lease_seconds=2.0), Clock())
     upgrade(engine.db)
-    engine.deploy({"node_wait.bpmn": WAIT_MODEL})
+    engine.deploy({"bench_timer.bpmn": WAIT_MODEL})
     nodes = []
 
     def start_node(name, **env):
@@ -97,7 +85,7 @@ def _start_cases(engine, count, due_in, together=False):
     started = []
     for _ in range(count):
         due = (first if together else engine.now()) + due_in
-        started.append(engine.start_case("node_wait", data={"due": due.isoformat()}))
+        started.append(engine.start_case("bench_timer", data={"due": due.isoformat()}))
     assert all(s.status == "running" for s in started), \
         f"setting up took longer than due_in: {engine.now() - first}, {[s.status for s in started]}"
     return [s.case_id for s in started]
