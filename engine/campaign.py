@@ -106,7 +106,9 @@ def campaign_data(session, calendar: dict, provinces=None) -> dict:
     names = {code: orgs[code].name for code in wanted}
     names.update({c["code"]: c["name"] for c in cities})
     return {**calendar, "provinces": codes, "organisations": names, "cities": cities,
-            "batches": {c["code"]: c["batch"] or 0 for c in cities}}
+            "batches": {c["code"]: c["batch"] or 0 for c in cities},
+            # the deployment form offers the provinces by name, not by code
+            "province_options": [{"code": c, "name": orgs[c].name, "name_en": orgs[c].name_en} for c in codes]}
 
 
 def start_campaign(engine, calendar, user="system", provinces=None):

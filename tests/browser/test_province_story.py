@@ -135,11 +135,15 @@ def test_one_provinces_story_through_the_forms(campaign_server, browser_page, ar
     server.at(_date(server, "deployment"))
     server.sign_in(page, "ministry_officer")
     _open_task(page, "对区域文化联动活动进行安排部署")
-    participating = page.locator("input[name=participating]")
-    assert sorted(participating.evaluate_all("els => els.map(e => e.value)")) == ["js", "zj"]
+    offered = page.locator("label.choice:has(input[name=participating])")  # by name, not by code
+    assert offered.all_inner_texts() == ["浙江省文化厅", "江苏省文化厅"]
+    assert sorted(offered.locator("input").evaluate_all("els => els.map(e => e.value)")) == ["js", "zj"]
     page.fill("input[name=notice_title]", "关于开展2016年区域文化联动活动的通知")
     page.fill("textarea[name=notice]", "请各省于4月20日前报送落实方案。")
-    page.check("input[name=participating][value=zj]")
+    # every province in the calendar is offered, and ticked to start with; Jiangsu is not ready
+    assert page.is_checked("input[name=participating][value=zj]")
+    page.uncheck("input[name=participating][value=js]")
+    page.screenshot(path=artifacts / "ministry-deploy-zh.png", full_page=True)
     page.click("button[name=complete]")
     assert "对区域文化联动活动进行安排部署" in page.locator(".flash-success").inner_text()
     with server.engine.db.read() as s:  # only the chosen province got its case
@@ -150,7 +154,7 @@ def test_one_provinces_story_through_the_forms(campaign_server, browser_page, ar
     server.sign_in(page, "zj_staff")
     assert page.locator("#task-count").inner_text() == "1"
     _open_task(page, "部署省内及跨省区域文化联动工作")
-    page.fill("textarea[name=intra_provincial], input[name=intra_provincial]", "召开全省区域文化联动工作部署会。")
+    page.fill("textarea[name=intra_provincial]", "召开全省区域文化联动工作部署会。")
     page.fill("input[name='contacted_cities-0']", "苏州市")
     page.click("button[name=complete]")
     assert page.locator("h1").inner_text() == "策划活动项目，制定并报送落实方案"  # next task, straight on
@@ -169,6 +173,8 @@ def test_one_provinces_story_through_the_forms(campaign_server, browser_page, ar
     # two activities (the second row added in the page); the summary and one venue left out
     _fill_activity(page, 0, "越剧联动展演", "zj-hangzhou", "performance", "mass_activities", "苏州市",
                    "2016-06-10", "2016-06-12", "杭州大剧院", "50000")
+    page.click("fieldset[data-rows='activities-0-partner_cities'] > button[name=add_row]")  # a second partner
+    page.fill("input[name='activities-0-partner_cities-1']", "上海市")
     page.click("fieldset[data-rows=activities] > button[name=add_row]")
     _fill_activity(page, 1, "长三角公共文化讲座", "zj-ningbo", "lecture", "digitalisation", "常州市",
                    "2016-07-01", "2016-07-01", "", "8000")
@@ -188,6 +194,7 @@ def test_one_provinces_story_through_the_forms(campaign_server, browser_page, ar
     assert page.input_value("select[name='activities-1-form']") == "lecture"
     assert page.input_value("select[name='activities-1-theme']") == "digitalisation"
     assert page.input_value("input[name='activities-1-partner_cities-0']") == "常州市"
+    assert page.input_value("input[name='activities-0-partner_cities-1']") == "上海市"
     assert page.input_value("input[name='activities-1-budget']") == "8000"
     assert page.is_checked("input[name=host_exchange][value=no]")
     page.screenshot(path=artifacts / "province-plan-errors-zh.png", full_page=True)
@@ -201,7 +208,13 @@ def test_one_provinces_story_through_the_forms(campaign_server, browser_page, ar
     # the Ministry officer reviews the plan and approves it
     server.sign_in(page, "ministry_officer")
     _open_task(page, "审核省级落实方案")
-    assert "越剧联动展演" in page.content()  # the plan is there to read
+    plan = page.locator(".instructions")  # the plan is there to read, names not codes
+    assert "浙江省2016年区域文化联动落实方案" in plan.inner_text()
+    assert plan.locator("tbody tr").count() == 2
+    assert plan.locator("tbody tr").first.locator("td").all_inner_texts()[:4] == [
+        "越剧联动展演", "杭州市", "演出", "群众文化活动开展"]
+    assert "宁波图书馆" in plan.locator("tbody tr").nth(1).inner_text()
+    page.screenshot(path=artifacts / "ministry-review-zh.png", full_page=True)
     assert _options(page, "select[name=plan_decision]") == {"approve": "通过", "return": "退回修改"}
     page.select_option("select[name=plan_decision]", "approve")
     page.fill("textarea[name=review_comments]", "同意。")
@@ -213,8 +226,15 @@ def test_one_provinces_story_through_the_forms(campaign_server, browser_page, ar
     links = page.locator("a.task-link")
     assert links.all_inner_texts() == ["完善活动方案（形式、主题、合作城市、时间、地点、预算与赞助）"]
     row = page.locator("tr", has=links.first)
-    assert "越剧联动展演" in row.inner_text() or "zj-1" in row.inner_text()
+    assert "越剧联动展演" in row.inner_text() and "杭州市" in row.inner_text()
+    with server.engine.db.read() as s:  # one activity case per row, each owned by its host city
+        activities = [(c.business_key, c.organisation.code) for c in s.scalars(
+            select(Case).where(Case.process_key == "activity").order_by(Case.id))]
+    assert activities == [("zj-1", "zj-hangzhou"), ("zj-2", "zj-ningbo")]
     page.screenshot(path=artifacts / "city-inbox-zh.png", full_page=True)
     links.first.click()
     assert page.input_value("input[name=name]") == "越剧联动展演"
     assert page.input_value("select[name=form]") == "performance"
+    assert page.locator("input[name^=partner_cities-]").evaluate_all("els => els.map(e => e.value)") == [
+        "苏州市", "上海市"]
+    page.screenshot(path=artifacts / "city-activity-zh.png", full_page=True)

@@ -5,7 +5,7 @@
     node.querySelectorAll("[name],[id],[for]").forEach(function (el) {
       ["name", "id", "for"].forEach(function (attr) {
         var v = el.getAttribute(attr);
-        if (v) el.setAttribute(attr, v.replace(from, to));
+        if (v) el.setAttribute(attr, v === from.slice(0, -1) ? to.slice(0, -1) : v.replace(from, to));
       });
     });
   }

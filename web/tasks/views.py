@@ -43,6 +43,9 @@ def _context(task_id):
         files = attachments.files_of_case(s, actor, task.case_id)
         draft = drafts.load_draft(s, actor.username, task_id)
         data = task_data(engine, s, task) if task.form_schema else {}
+    # the whole task data, not only the scalar facts: a reviewer reads the submitted rows in
+    # the instructions, and a form sent back for revision starts from what was submitted
+    case.task_data = {**(case.facts or {}), **data}
     schema = engine.forms.load_for(task.form_schema, data) if task.form_schema else EMPTY_SCHEMA
     schema = localize(schema, get_locale())
     ui = _ui_schema(engine, task.form_ui_schema)
@@ -56,7 +59,7 @@ def _render(task, case, files, schema, ui, form, may_work, status=200, form_erro
     return render_template(
         "tasks/task.html", task=task, case=case, files=files, form=form,
         fields=layout(schema, form, ui) if form is not None else [], may_work=may_work,
-        instructions=render_instructions(task.instructions, case.facts),
+        instructions=render_instructions(task.instructions, case.task_data),
         facts=case.facts or {}, form_errors=list(form_errors), draft=draft,
         now=current_engine().now(), actor=current_actor()), status
 
@@ -67,7 +70,7 @@ def show(task_id):
     task, case, files, draft, schema, ui, may_work = _context(task_id)
     form = None
     if may_work:
-        initial = draft.data if draft else {k: v for k, v in (case.facts or {}).items()
+        initial = draft.data if draft else {k: v for k, v in case.task_data.items()
                                             if k in (schema.get("properties") or {})}
         form = form_class(schema, ui, data=initial)(formdata=None, data=to_form_values(schema, initial, ui))
     return _render(task, case, files, schema, ui, form, may_work, draft=draft)
