@@ -48,15 +48,7 @@ class OpenCase:
         self.path.extend(runtime.advance(self.workflow))
 
     def save(self) -> None:
-        """Write the state and bring the query rows in step with it.
-
-        Autoflush is off while the rows are reconciled: the changes go to the database in
-        one flush at commit instead of one before every query.
-        """
-        with self.session.no_autoflush:
-            self._save()
-
-    def _save(self) -> None:
+        """Write the state and bring the query rows in step with it."""
         now = self.ctx.now()
         case = self.case
         requests, was_running = links.take_requests(self)
