@@ -12,6 +12,7 @@
   need several pages or a phone-sized context.
 - `artifacts`: the test-artifacts/ folder (gitignored) for screenshots.
 """
+import os
 import threading
 from dataclasses import dataclass
 from pathlib import Path
@@ -74,6 +75,8 @@ def live_server(tmp_path):
 @pytest.fixture(scope="session")
 def browser():
     if not Path(CHROMIUM).exists():
+        if os.environ.get("CI"):
+            pytest.fail(f"browser tests must run in CI, but {CHROMIUM} is missing")
         pytest.skip(f"{CHROMIUM} is missing: apt-get install chromium fonts-noto-cjk")
     from playwright.sync_api import sync_playwright
     with sync_playwright() as playwright:
