@@ -107,3 +107,26 @@ def campaign_orgs(engine):
     """The engine with `demo_data` in it."""
     demo_data(engine)
     return engine
+
+
+@pytest.fixture
+def audit_history(campaign_orgs):
+    """Two cases of plan_review, each with three audit events' worth of history."""
+    engine = campaign_orgs
+    engine.deploy(bpmn("plan_review.bpmn"))
+    case_ids = []
+    for _ in range(2):
+        started = engine.start_case("plan_review", "zj_staff")
+        done = engine.complete_task(started.tasks[0], "zj_staff", {"title": "原方案", "budget": 9})
+        engine.complete_task(done.tasks[0], "ministry_officer", {"ok": True})
+        case_ids.append(started.case_id)
+    return engine, case_ids
+
+
+def tamper(engine, *statements):
+    """Rewrite rows as someone with database rights would (the append-only trigger off)."""
+    with engine.db.engine.begin() as conn:
+        if engine.db.dialect == "postgresql":
+            conn.execute(text("SET LOCAL session_replication_role = replica"))
+        for statement in statements:
+            conn.execute(text(statement))

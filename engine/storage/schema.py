@@ -19,8 +19,3 @@ def upgrade(db) -> None:
     with db.engine.begin() as connection:
         command.upgrade(alembic_config(connection), "head")
 
-
-def current_revision(db):
-    from alembic.runtime.migration import MigrationContext
-    with db.engine.connect() as connection:
-        return MigrationContext.configure(connection).get_current_revision()

@@ -14,6 +14,7 @@
 """
 import os
 import threading
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -60,16 +61,25 @@ def live_server(tmp_path):
     for model in MODELS:
         engine.deploy(bpmn(model))
     app = create_app({"TESTING": False}, engine=engine)
+    try:
+        with serving(app) as url:
+            yield LiveServer(url, app, engine, clock)
+    finally:
+        engine.close()
+
+
+@contextmanager
+def serving(app):
+    """`app` served by werkzeug in a background thread on 127.0.0.1 and a free port."""
     server = make_server("127.0.0.1", 0, app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:
-        yield LiveServer(f"http://127.0.0.1:{server.server_port}", app, engine, clock)
+        yield f"http://127.0.0.1:{server.server_port}"
     finally:
         server.shutdown()
         thread.join(timeout=10)
         server.server_close()
-        engine.close()
 
 
 @pytest.fixture(scope="session")

@@ -10,14 +10,11 @@ theme are choices taken from the case; the Ministry officer approves the plan; H
 officer finds the activity hosted by Hangzhou in the inbox. The clock is moved (and timers
 fired) only where the story needs time to pass."""
 import json
-import threading
-from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 import pytest
 from sqlalchemy import select
-from werkzeug.serving import make_server
 
 from engine import Engine, campaign
 from engine.clock import ManualClock
@@ -25,6 +22,7 @@ from engine.config import ROOT, Settings
 from engine.model_files import collect
 from engine.storage import Case
 from engine.storage.schema import upgrade
+from tests.browser.conftest import serving
 from tests.conftest import START
 
 pytestmark = pytest.mark.browser
@@ -56,19 +54,6 @@ class CampaignServer:
         self.clock.set(moment + timedelta(seconds=1))
         self.engine.fire_due_timers()
         self.engine.deliver_messages()
-
-
-@contextmanager
-def serving(app):
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_port}"
-    finally:
-        server.shutdown()
-        thread.join(timeout=10)
-        server.server_close()
 
 
 @pytest.fixture

@@ -3,29 +3,12 @@ import pytest
 from sqlalchemy import text
 
 from engine.audit import verify_cases
-from tests.conftest import bpmn
+from tests.conftest import tamper
 
 
 @pytest.fixture
-def history(campaign_orgs):
-    engine = campaign_orgs
-    engine.deploy(bpmn("plan_review.bpmn"))
-    case_ids = []
-    for _ in range(2):
-        started = engine.start_case("plan_review", "zj_staff")
-        done = engine.complete_task(started.tasks[0], "zj_staff", {"title": "原方案", "budget": 9})
-        engine.complete_task(done.tasks[0], "ministry_officer", {"ok": True})
-        case_ids.append(started.case_id)
-    return engine, case_ids
-
-
-def _tamper(engine, *statements):
-    """Rewrite rows as someone with database rights would (the trigger switched off)."""
-    with engine.db.engine.begin() as conn:
-        if engine.db.dialect == "postgresql":
-            conn.execute(text("SET LOCAL session_replication_role = replica"))
-        for statement in statements:
-            conn.execute(text(statement))
+def history(audit_history):
+    return audit_history
 
 
 def _verify(engine):
@@ -41,7 +24,7 @@ def test_untouched_history_verifies(history):
 
 def test_altered_event_is_caught(history):
     engine, (first, second) = history
-    _tamper(engine, f"UPDATE audit_events SET actor = 'js_staff' WHERE case_id = {second} AND seq = 2")
+    tamper(engine, f"UPDATE audit_events SET actor = 'js_staff' WHERE case_id = {second} AND seq = 2")
     _, breaks = _verify(engine)
     assert [(b.case_id, b.seq) for b in breaks] == [(second, 2)]
     assert "altered" in str(breaks[0])
@@ -49,7 +32,7 @@ def test_altered_event_is_caught(history):
 
 def test_removed_event_is_caught(history):
     engine, (first, _second) = history
-    _tamper(engine, f"DELETE FROM audit_events WHERE case_id = {first} AND seq = 2")
+    tamper(engine, f"DELETE FROM audit_events WHERE case_id = {first} AND seq = 2")
     _, breaks = _verify(engine)
     assert breaks and all(b.case_id == first for b in breaks)
     assert "removed" in str(breaks[0])
@@ -57,14 +40,14 @@ def test_removed_event_is_caught(history):
 
 def test_removed_last_event_is_caught(history):
     engine, (first, _second) = history
-    _tamper(engine, f"DELETE FROM audit_events WHERE case_id = {first} AND seq = 3")
+    tamper(engine, f"DELETE FROM audit_events WHERE case_id = {first} AND seq = 3")
     _, breaks = _verify(engine)
     assert [b.case_id for b in breaks] == [first] and "removed at the end" in str(breaks[0])
 
 
 def test_reordered_events_are_caught(history):
     engine, (first, _second) = history
-    _tamper(engine,
+    tamper(engine,
             f"UPDATE audit_events SET seq = 100 WHERE case_id = {first} AND seq = 2",
             f"UPDATE audit_events SET seq = 2 WHERE case_id = {first} AND seq = 3",
             f"UPDATE audit_events SET seq = 3 WHERE case_id = {first} AND seq = 100")

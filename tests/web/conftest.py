@@ -4,7 +4,7 @@ import re
 
 import pytest
 
-from tests.conftest import bpmn
+from tests.conftest import DATA, bpmn
 from web import create_app
 
 CSRF = re.compile(r'name="csrf_token" (?:type="hidden" )?value="([^"]+)"')
@@ -59,3 +59,22 @@ def open_task(engine, user, key="activity_plan", data=None):
     """Start a case as `user` and return its first open task id."""
     started = engine.start_case(key, user, data or {"province": "浙江"})
     return started.case_id, started.tasks[0]
+
+
+@pytest.fixture
+def cli(database_url, tmp_path, monkeypatch):
+    """Runs `liandong ARGS` on the test's database; asserts the exit code, never a traceback."""
+    from click.testing import CliRunner
+    from web.commands import main
+
+    monkeypatch.setenv("LIANDONG_DATABASE_URL", database_url)
+    monkeypatch.setenv("LIANDONG_INSTANCE_PATH", str(tmp_path))
+    monkeypatch.setenv("LIANDONG_FORMS_DIR", str(DATA / "forms"))
+    runner = CliRunner()
+
+    def run(*args, code=0):
+        result = runner.invoke(main, [str(a) for a in args], catch_exceptions=False)
+        assert result.exit_code == code, result.output
+        assert "Traceback" not in result.output
+        return result.output
+    return run

@@ -3,51 +3,23 @@ databases, and exits 1; `liandong export-case` prints a case's history."""
 import json
 
 import pytest
-from click.testing import CliRunner
 from sqlalchemy import text
 
-from tests.conftest import bpmn
-from web.commands import main
+from tests.conftest import tamper
 
 
 @pytest.fixture
-def history(campaign_orgs, database_url, tmp_path, monkeypatch):
-    engine = campaign_orgs
-    engine.deploy(bpmn("plan_review.bpmn"))
-    case_ids = []
-    for _ in range(2):
-        started = engine.start_case("plan_review", "zj_staff")
-        done = engine.complete_task(started.tasks[0], "zj_staff", {"title": "原方案", "budget": 9})
-        engine.complete_task(done.tasks[0], "ministry_officer", {"ok": True})
-        case_ids.append(started.case_id)
-    monkeypatch.setenv("LIANDONG_DATABASE_URL", database_url)
-    monkeypatch.setenv("LIANDONG_INSTANCE_PATH", str(tmp_path))
-    return engine, case_ids
+def history(audit_history):
+    return audit_history
 
 
-def cli(*args, code=0):
-    result = CliRunner().invoke(main, [str(a) for a in args], catch_exceptions=False)
-    assert result.exit_code == code, result.output
-    assert "Traceback" not in result.output
-    return result.output
-
-
-def tamper(engine, *statements):
-    """What someone with database rights could do (the append-only trigger switched off)."""
-    with engine.db.engine.begin() as conn:
-        if engine.db.dialect == "postgresql":
-            conn.execute(text("SET LOCAL session_replication_role = replica"))
-        for statement in statements:
-            conn.execute(text(statement))
-
-
-def test_intact_history_passes(history):
+def test_intact_history_passes(history, cli):
     _engine, (first, _second) = history
     assert "2 case(s) checked: every audit chain intact" in cli("verify-audit")
     assert "1 case(s) checked" in cli("verify-audit", "--case", first)
 
 
-def test_altered_event_is_named(history):
+def test_altered_event_is_named(history, cli):
     engine, (first, second) = history
     tamper(engine, f"UPDATE audit_events SET detail = '{{}}' WHERE case_id = {second} AND seq = 2")
     out = cli("verify-audit", code=1)
@@ -56,14 +28,14 @@ def test_altered_event_is_named(history):
     assert "every audit chain intact" in cli("verify-audit", "--case", first)
 
 
-def test_removed_event_is_named(history):
+def test_removed_event_is_named(history, cli):
     engine, (first, _second) = history
     tamper(engine, f"DELETE FROM audit_events WHERE case_id = {first} AND seq = 2")
     out = cli("verify-audit", code=1)
     assert f"BROKEN case {first}, event 3: sequence jumps from 1 to 3 (events removed or reordered)" in out
 
 
-def test_removed_last_event_is_named(history):
+def test_removed_last_event_is_named(history, cli):
     engine, (_first, second) = history
     with engine.db.engine.connect() as conn:
         last = conn.execute(text(f"SELECT max(seq) FROM audit_events WHERE case_id = {second}")).scalar()
@@ -72,7 +44,7 @@ def test_removed_last_event_is_named(history):
     assert f"BROKEN case {second}, chain head" in out and "removed at the end" in out
 
 
-def test_reordered_events_are_named(history):
+def test_reordered_events_are_named(history, cli):
     engine, (first, _second) = history
     tamper(engine,
            f"UPDATE audit_events SET seq = 100 WHERE case_id = {first} AND seq = 2",
@@ -83,11 +55,11 @@ def test_reordered_events_are_named(history):
     assert f"BROKEN case {first}, event 3" in out
 
 
-def test_unknown_case_is_a_clear_error(history):
+def test_unknown_case_is_a_clear_error(history, cli):
     assert "Case 999 does not exist" in cli("verify-audit", "--case", 999, code=1)
 
 
-def test_export_case(history):
+def test_export_case(history, cli):
     _engine, (first, _second) = history
     doc = json.loads(cli("export-case", first, "--user", "auditor"))
     assert doc["case"]["id"] == first and doc["events"][0]["kind"] == "case_started"

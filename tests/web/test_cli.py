@@ -10,21 +10,6 @@ from web.commands import main
 MIWG = ROOT.parent / "shared" / "peers" / "miwg"
 
 
-@pytest.fixture
-def cli(database_url, tmp_path, monkeypatch):
-    monkeypatch.setenv("LIANDONG_DATABASE_URL", database_url)
-    monkeypatch.setenv("LIANDONG_INSTANCE_PATH", str(tmp_path))
-    monkeypatch.setenv("LIANDONG_FORMS_DIR", str(DATA / "forms"))
-    runner = CliRunner()
-
-    def run(*args, code=0):
-        result = runner.invoke(main, [str(a) for a in args], catch_exceptions=False)
-        assert result.exit_code == code, result.output
-        assert "Traceback" not in result.output
-        return result.output
-    return run
-
-
 def test_a_case_through_the_command_line(cli):
     cli("init-db")
     cli("create-org", "ministry", "--name", "文化部")
