@@ -10,7 +10,7 @@ import hashlib
 import json
 from dataclasses import dataclass
 
-from sqlalchemy import select
+from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
 from .storage import AuditEvent, Case
@@ -33,13 +33,20 @@ def chain_hash(prev_hash: str, event: AuditEvent) -> str:
 
 def append(session: Session, case: Case, kind: str, actor, at, element_id=None, task_id=None,
            detail=None) -> AuditEvent:
-    """Append one event to `case`'s chain; the caller holds the case's lock."""
+    """Append one event to `case`'s chain; the caller holds the case's lock.
+
+    Inserted with a Core statement (every command appends): the event is never changed
+    after, so the ORM's unit of work has nothing to track. Returns the event as written.
+    """
     event = AuditEvent(case_id=case.id, seq=case.audit_seq + 1, at=at, actor=actor.username,
                        organisation=actor.organisation_code, kind=kind, element_id=element_id,
                        task_id=task_id, detail=_plain(detail or {}), prev_hash=case.audit_head or GENESIS)
     event.hash = chain_hash(event.prev_hash, event)
     case.audit_seq, case.audit_head = event.seq, event.hash
-    session.add(event)
+    session.connection().execute(insert(AuditEvent.__table__).values(
+        case_id=event.case_id, seq=event.seq, at=event.at, actor=event.actor,
+        organisation=event.organisation, kind=event.kind, element_id=event.element_id,
+        task_id=event.task_id, detail=event.detail, prev_hash=event.prev_hash, hash=event.hash))
     return event
 
 

@@ -6,15 +6,13 @@ never holds a session or a half-loaded case.
 from dataclasses import dataclass
 from uuid import UUID
 
-from sqlalchemy import select
-from sqlalchemy.orm import undefer
 from SpiffWorkflow.util.task import TaskState
 
 from . import deploy as deployment
 from . import links, runtime, serialization
-from .casework import OpenCase, engine_errors, open_case
+from .casework import OpenCase, engine_errors, lock_case_of_task, open_locked
 from .errors import Conflict, Forbidden, InvalidData, NotFound
-from .identity import organisation_by_code, resolve
+from .identity import organisation_by_code
 from .storage import Case, CaseTask
 
 
@@ -32,18 +30,33 @@ def start_case(ctx, actor, process_key: str, data=None, business_key=None, organ
         raise InvalidData("Initial case data must be a JSON object.")
     data = dict(data or {})
     with engine_errors(ctx), ctx.db.transaction() as session:
-        actor = resolve(session, actor)
+        actor = ctx.actors.resolve(session, actor)
         if actor.is_auditor_only:
             raise Forbidden("Auditors read cases; they do not start them.")
         pv = deployment.find_version(session, process_key, version)
-        org_code = organisation or actor.organisation_code
-        org = organisation_by_code(session, org_code) if org_code else None
+        org = _case_organisation(session, actor, organisation)
         if org is not None and not actor.is_system and not actor.sees_path(org.path):
-            raise Forbidden(f"'{actor.username}' may not start a case for organisation '{org_code}'.")
+            raise Forbidden(f"'{actor.username}' may not start a case for organisation '{org.code}'.")
         opened = open_new_case(ctx, session, actor, pv, data, org, business_key=business_key,
                                parent_case_id=parent_case_id, title=title)
         return Started(opened.case.id, opened.case.status, tuple(t.id for t in opened.new_tasks),
                        links.delivery_wanted(session))
+
+
+@dataclass(frozen=True)
+class _Home:
+    id: int
+    code: str
+    path: str
+
+
+def _case_organisation(session, actor, code):
+    """The organisation a new case belongs to: `code`, or the starter's own (known from
+    their memberships, no query)."""
+    if code is None and actor.home is not None:
+        return _Home(*actor.home)
+    code = code or actor.organisation_code
+    return organisation_by_code(session, code) if code else None
 
 
 def open_new_case(ctx, session, actor, pv, data: dict, org, business_key=None,
@@ -57,11 +70,10 @@ def open_new_case(ctx, session, actor, pv, data: dict, org, business_key=None,
                 organisation_id=org.id if org else None, org_path=org.path if org else "/",
                 parent_case_id=parent_case_id, started_by=actor.username,
                 started_at=ctx.now(), updated_at=ctx.now(), state="", facts={})
-    session.add(case)
-    session.flush()
+    session.add(case)  # inserted by the save, with its state
     bundle = ctx.specs.get(session, pv.id)
     workflow = runtime.new_workflow(bundle, ctx.script_engine, data)
-    opened = OpenCase(ctx, session, case, actor, workflow)
+    opened = OpenCase(ctx, session, case, actor, workflow, new=True)
     opened.advance()
     opened.save()
     detail = {"data": serialization.dump_value(data), "version": pv.version,
@@ -72,20 +84,14 @@ def open_new_case(ctx, session, actor, pv, data: dict, org, business_key=None,
     return opened
 
 
-def _task_row(session, task_id: str) -> CaseTask:
-    row = session.get(CaseTask, task_id) if task_id else None
-    if row is None:
-        raise NotFound(f"Task {task_id} does not exist.")
-    return row
-
-
-def _refresh(session, row: CaseTask) -> CaseTask:
-    """The task row as it is now that the case is locked. On SQLite the IMMEDIATE
-    transaction held the write lock before the row was first read: nothing to re-read."""
-    if session.get_bind().dialect.name == "sqlite":
-        return row
-    return session.execute(select(CaseTask).where(CaseTask.id == row.id)
-                           .execution_options(populate_existing=True)).scalar_one()
+def _locked_task(session, task_id: str) -> tuple[Case, CaseTask]:
+    """Lock the case of task `task_id`, then read the task: read after the lock, the row
+    is as the last command on the case left it, so a task completed a moment ago by
+    someone else shows as completed here."""
+    if not task_id:
+        raise NotFound("No task was named.")
+    case = lock_case_of_task(session, task_id)
+    return case, session.get(CaseTask, task_id)
 
 
 def _check_open(row: CaseTask, actor, claiming=False) -> None:
@@ -107,12 +113,6 @@ def _authorise(actor, row: CaseTask) -> None:
         raise NotFound(f"Task {row.id} does not exist.")
 
 
-def _visible_task(session, task_id: str, actor):
-    row = _task_row(session, task_id)
-    _authorise(actor, row)
-    return row
-
-
 def complete_task(ctx, actor, task_id: str, data=None) -> Started:
     """Complete a READY human task with `data`, checked against its form first.
 
@@ -123,13 +123,13 @@ def complete_task(ctx, actor, task_id: str, data=None) -> Started:
         raise InvalidData("Task data must be a JSON object.")
     data = dict(data or {})
     with engine_errors(ctx) as note, ctx.db.transaction() as session:
-        actor = resolve(session, actor)
-        row = _visible_task(session, task_id, actor)
-        case_id = note.case_id = row.case_id
-        with open_case(ctx, session, case_id, actor) as opened:
-            row = _refresh(session, row)
-            _check_open(row, actor)
-            _check_case_active(opened.case)
+        actor = ctx.actors.resolve(session, actor)
+        case, row = _locked_task(session, task_id)
+        _authorise(actor, row)
+        _check_open(row, actor)
+        _check_case_active(case)
+        case_id = note.case_id = case.id
+        with open_locked(ctx, session, case, actor) as opened:
             task = opened.workflow.get_task_from_id(UUID(row.id))
             if task is None or task.state != TaskState.READY:
                 raise Conflict(f"Task '{row.name}' is not ready in case {case_id}.")
@@ -159,10 +159,10 @@ def unclaim_task(ctx, actor, task_id: str) -> None:
 
 def _set_assignee(ctx, actor, task_id: str, claim: bool) -> None:
     with ctx.db.transaction() as session:
-        actor = resolve(session, actor)
-        row = _visible_task(session, task_id, actor)
-        with open_case(ctx, session, row.case_id, actor) as opened:
-            row = _refresh(session, row)
+        actor = ctx.actors.resolve(session, actor)
+        case, row = _locked_task(session, task_id)
+        _authorise(actor, row)
+        with open_locked(ctx, session, case, actor) as opened:
             _check_open(row, actor)
             if not claim and row.assignee is None:
                 return
@@ -175,11 +175,10 @@ def _set_assignee(ctx, actor, task_id: str, claim: bool) -> None:
 def reassign_task(ctx, actor, task_id: str, assignee) -> None:
     """An organisation admin hands an open task to someone else (or back to the group)."""
     with ctx.db.transaction() as session:
-        row = _task_row(session, task_id)
+        case, row = _locked_task(session, task_id)
         if not actor.has_role("admin") or not actor.sees_path(row.org_path):
             raise Forbidden(f"'{actor.username}' may not reassign task '{row.name}'.")
-        with open_case(ctx, session, row.case_id, actor) as opened:
-            row = _refresh(session, row)
+        with open_locked(ctx, session, case, actor) as opened:
             if row.state != "ready":
                 _check_open(row, actor)
             previous, row.assignee = row.assignee, assignee

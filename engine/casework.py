@@ -16,7 +16,7 @@ from SpiffWorkflow.exceptions import SpiffWorkflowException
 
 from . import audit, links, projection, runtime, serialization
 from .errors import Conflict, ExecutionError, LiandongError, NotFound
-from .storage import Case, CaseStage
+from .storage import Case, CaseStage, CaseTask
 
 log = logging.getLogger(__name__)
 
@@ -33,13 +33,34 @@ def lock_case(session: Session, case_id: int) -> Case:
     return case
 
 
-class OpenCase:
-    """A locked case with its workflow loaded; the body of a command works on this."""
+def lock_case_of_task(session: Session, task_id: str) -> Case:
+    """The case that task `task_id` belongs to, locked, found in one statement."""
+    owner = select(CaseTask.case_id).where(CaseTask.id == task_id).scalar_subquery()
+    case = session.execute(
+        select(Case).where(Case.id == owner).with_for_update(of=Case)
+        .options(undefer(Case.state)).execution_options(populate_existing=True)
+    ).scalar_one_or_none()
+    if case is None:
+        raise NotFound(f"Task {task_id} does not exist.")
+    return case
 
-    def __init__(self, ctx, session: Session, case: Case, actor, workflow=None):
+
+class OpenCase:
+    """A locked case with its workflow loaded; the body of a command works on this.
+
+    `workflow` is given for a case built or migrated in this command; `new` says no task
+    row of it exists yet.
+    """
+
+    def __init__(self, ctx, session: Session, case: Case, actor, workflow=None, new=False):
         self.ctx, self.session, self.case, self.actor = ctx, session, case, actor
         self.bundle = ctx.specs.get(session, case.process_version_id)
-        self.workflow = workflow or runtime.load(case.state, self.bundle, ctx.script_engine)
+        if workflow is None:
+            workflow = runtime.load(case.state, self.bundle, ctx.script_engine)
+            self.open_before = frozenset(projection.ready_tasks(workflow))
+        else:
+            self.open_before = frozenset() if new else None
+        self.workflow = workflow
         self.path: list[str] = []
         self.finished_by: dict[str, str] = {}
         self.new_tasks = []
@@ -60,11 +81,16 @@ class OpenCase:
         case.facts = serialization.dump_value(projection.facts(self.workflow))
         stage_before = case.stage
         case.stage = case.facts.get("stage") if isinstance(case.facts.get("stage"), str) else case.stage
-        if case.stage and case.stage != stage_before:  # the dashboard's stage timeline
-            self.session.add(CaseStage(case_id=case.id, stage=case.stage, reached_at=now))
         case.updated_at = now
         case.last_error = case.last_error_element = None
-        self.new_tasks = projection.sync_tasks(self.session, case, self.workflow, now, self.finished_by)
+        if case.id is None:  # a new case: inserted once, with its state, before its rows
+            self.session.flush()
+        if case.stage and case.stage != stage_before:  # the dashboard's stage timeline
+            self.session.add(CaseStage(case_id=case.id, stage=case.stage, reached_at=now))
+        ready = projection.ready_tasks(self.workflow)
+        self.new_tasks = projection.sync_tasks(self.session, case, ready, now,
+                                               self.finished_by, self.open_before)
+        self.open_before = frozenset(ready)
         if not self.bundle.has_timers:
             pass  # no timer event anywhere in the model: no rows to keep in step
         elif case.status == "running":
@@ -87,10 +113,16 @@ class OpenCase:
 
 @contextmanager
 def open_case(ctx, session: Session, case_id: int, actor):
-    case = lock_case(session, case_id)
+    with open_locked(ctx, session, lock_case(session, case_id), actor) as opened:
+        yield opened
+
+
+@contextmanager
+def open_locked(ctx, session: Session, case: Case, actor):
+    """Load the workflow of `case`, which this transaction has locked."""
     opened = OpenCase(ctx, session, case, actor)
     if ctx.on_case_loaded is not None:
-        ctx.on_case_loaded(case_id)
+        ctx.on_case_loaded(case.id)
     yield opened
 
 

@@ -29,6 +29,8 @@ class Settings:
     smtp_sender: str = "liandong@localhost"
     secret_key: str = ""
     upload_max_bytes: int = 200 * 1024 * 1024
+    #: How long a command called with a user name reuses that user's roles (0: never).
+    actor_cache_seconds: float = 5.0
     extra: dict = field(default_factory=dict)
 
     def __post_init__(self):

@@ -2,13 +2,13 @@
 and exposes the engine's commands. Built once per process (or per test)."""
 from contextlib import contextmanager
 
-from . import cases, identity, lifecycle, links, queries, start_timers, timers
+from . import cases, lifecycle, links, queries, start_timers, timers
 from .clock import Clock
 from .clock import install as install_clock
 from .config import Settings
 from .deploy import deploy as deploy_files
 from .forms import FormStore
-from .identity import SYSTEM_ACTOR, Actor
+from .identity import SYSTEM_ACTOR, Actor, ActorCache
 from .sandbox import ScriptEngine
 from .specs import SpecCache
 from .storage.db import Database
@@ -25,6 +25,7 @@ class Engine:
         self.script_engine = ScriptEngine(helpers=links.HELPERS, time_limit=self.settings.script_time_limit,
                                           clock=self.clock.now)
         self.system_actor = SYSTEM_ACTOR
+        self.actors = ActorCache(self.settings.actor_cache_seconds)
         #: Test hook: called with the case id once a command holds the case's lock.
         self.on_case_loaded = None
 
@@ -40,7 +41,7 @@ class Engine:
         if isinstance(who, Actor):
             return who
         with self.db.read() as session:
-            return identity.load_actor(session, who)
+            return self.actors.resolve(session, who)
 
     @contextmanager
     def session(self):

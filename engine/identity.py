@@ -7,9 +7,11 @@ city's officer on the city lane of its province's case. A task in no lane belong
 person who started the case. A person sees a case of their organisation or below it, and
 auditors and administrators see every case.
 """
+import threading
+import time
 from dataclasses import dataclass, field
 
-from sqlalchemy import select
+from sqlalchemy import event, select
 from sqlalchemy.orm import Session
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -31,6 +33,8 @@ class Actor:
     locale: str = "zh_CN"
     time_zone: str = "Asia/Shanghai"
     roles: frozenset = field(default=frozenset())
+    #: (id, code, path) of the first organisation: where the person's cases belong.
+    home: tuple | None = None
 
     @property
     def is_system(self) -> bool:
@@ -76,7 +80,7 @@ def load_actor(session: Session, username: str) -> Actor:
     if username == SYSTEM:
         return SYSTEM_ACTOR
     rows = session.execute(
-        select(User.display_name, User.locale, User.timezone, Organisation.code,
+        select(User.display_name, User.locale, User.timezone, Organisation.id, Organisation.code,
                Organisation.path, Membership.role)
         .outerjoin(Membership, Membership.user_id == User.id)
         .outerjoin(Organisation, Organisation.id == Membership.organisation_id)
@@ -86,20 +90,57 @@ def load_actor(session: Session, username: str) -> Actor:
         raise NotFound(f"No active user named '{username}'.")
     memberships = tuple((r.code, r.path, r.role) for r in rows if r.role is not None)
     first = rows[0]
+    home = (first.id, first.code, first.path) if first.role is not None else None
     return Actor(username, first.display_name or username, memberships, first.locale,
-                 first.timezone, frozenset(role for _c, _p, role in memberships))
+                 first.timezone, frozenset(role for _c, _p, role in memberships), home)
 
 
-def resolve(session: Session, who) -> Actor:
-    """`who` as an Actor: commands take a user name and resolve it inside their own
-    transaction, so a command costs one transaction, not two."""
-    return who if isinstance(who, Actor) else load_actor(session, who)
+class ActorCache:
+    """Actors resolved by user name, kept for a few seconds.
+
+    Commands called with a user name (the CLI, the API's scripts, the rehearsal) resolve
+    their caller on every call; this spares the query. A change to users, memberships or
+    organisations flushed by this process clears every cache at once; another process's
+    change is seen within `ttl` seconds, so a revoked role stops working within that time.
+    """
+
+    def __init__(self, ttl: float = 5.0):
+        self.ttl = ttl
+        self._entries: dict[str, tuple[float, int, Actor]] = {}
+
+    def resolve(self, session: Session, who) -> Actor:
+        if isinstance(who, Actor):
+            return who
+        entry = self._entries.get(who)
+        now = time.monotonic()
+        if entry is not None and entry[1] == _generation[0] and now - entry[0] < self.ttl:
+            return entry[2]
+        generation = _generation[0]
+        actor = load_actor(session, who)
+        if self.ttl > 0:
+            self._entries[who] = (now, generation, actor)
+        return actor
+
+
+#: Bumped whenever this process flushes a change to who holds what (see ActorCache).
+_generation = [0]
+_generation_lock = threading.Lock()
+
+
+@event.listens_for(Session, "after_flush")
+def _identity_changed(session, _context):
+    if any(isinstance(obj, (User, Membership, Organisation))
+           for obj in (*session.new, *session.dirty, *session.deleted)):
+        with _generation_lock:
+            _generation[0] += 1
 
 
 def actor_for(user: User) -> Actor:
     memberships = tuple((m.organisation.code, m.organisation.path, m.role) for m in user.memberships)
+    first = user.memberships[0].organisation if user.memberships else None
+    home = (first.id, first.code, first.path) if first is not None else None
     return Actor(user.username, user.display_name or user.username, memberships, user.locale,
-                 user.timezone, frozenset(role for _c, _p, role in memberships))
+                 user.timezone, frozenset(role for _c, _p, role in memberships), home)
 
 
 def create_organisation(session: Session, code: str, name: str, parent: str | None = None,

@@ -3,10 +3,11 @@
 Rows are diffed against what the workflow now holds, not rewritten wholesale: a command that
 completes one task touches one task row, not every row the case ever had.
 """
+from dataclasses import dataclass
 from uuid import UUID
 
 from SpiffWorkflow.util.task import TaskState
-from sqlalchemy import select, update
+from sqlalchemy import insert, select, update
 from sqlalchemy.orm import Session
 
 from . import runtime
@@ -16,41 +17,64 @@ FACT_LIMIT = 40
 FACT_MAX_CHARS = 200
 
 
-def sync_tasks(session: Session, case: Case, workflow, now, finished_by=None) -> list[CaseTask]:
-    """Insert rows for newly ready human tasks; close rows whose task is no longer ready.
+@dataclass(frozen=True)
+class OpenedTask:
+    """A human task this command opened, as the caller and the audit event name it."""
 
+    id: str
+    element_id: str
+    name: str
+    lane: str | None
+
+
+def ready_tasks(workflow) -> dict:
+    """The human tasks ready now, by id: after every save, exactly the case's open rows."""
+    return {str(task.id): task for task in runtime.human_tasks(workflow)}
+
+
+def sync_tasks(session: Session, case: Case, ready: dict, now, finished_by=None,
+               open_before=None) -> list[OpenedTask]:
+    """Insert rows for the newly `ready` human tasks; close rows whose task is no longer ready.
+
+    `open_before` is the set of task ids that were ready when the case was loaded, which
+    every save keeps equal to the open rows; with it no row is read back. Without it (a
+    workflow built or migrated in this command) the open rows are read.
     `finished_by` maps a task id to the person who completed it in this command; any other
     open row that disappeared was cancelled by the process (a boundary event, a terminate).
-    Returns the new rows.
+    Core statements, not the ORM: this runs in every command. Returns the new tasks.
     """
-    ready = {str(task.id): task for task in runtime.human_tasks(workflow)}
-    open_rows = session.scalars(select(CaseTask).where(CaseTask.case_id == case.id,
-                                                       CaseTask.state == "ready")).all()
+    table = CaseTask.__table__
+    conn = session.connection()
+    if open_before is None:
+        open_before = set(conn.scalars(select(table.c.id).where(table.c.case_id == case.id,
+                                                                 table.c.state == "ready")))
     finished_by = finished_by or {}
-    for row in open_rows:
-        if row.id in ready:
-            ready.pop(row.id)
-            continue
-        row.state = "completed" if row.id in finished_by else "cancelled"
-        row.completed_at = now
-        row.completed_by = finished_by.get(row.id)
-    new_rows = [_task_row(case, task, now) for task in ready.values()]
-    session.add_all(new_rows)
-    return new_rows
+    gone = [task_id for task_id in open_before if task_id not in ready]
+    for task_id in gone:
+        conn.execute(update(table).where(table.c.id == task_id, table.c.state == "ready").values(
+            state="completed" if task_id in finished_by else "cancelled",
+            completed_at=now, completed_by=finished_by.get(task_id)))
+    new = [task for task_id, task in ready.items() if task_id not in open_before]
+    if not new:
+        return []
+    rows = [_task_row(case, task, now) for task in new]
+    conn.execute(insert(table), rows)
+    return [OpenedTask(r["id"], r["element_id"], r["name"], r["lane"]) for r in rows]
 
 
-def _task_row(case: Case, task, now) -> CaseTask:
+def _task_row(case: Case, task, now) -> dict:
     spec = task.task_spec
     extensions = getattr(spec, "extensions", None) or {}
     properties = extensions.get("properties") or {}
-    return CaseTask(
+    return dict(
         id=str(task.id), case_id=case.id, process_key=case.process_key,
         element_id=runtime.element_id(task), name=spec.bpmn_name or runtime.element_id(task),
         lane=spec.lane, org_path=case.org_path,
         form_schema=properties.get("formJsonSchemaFilename"),
         form_ui_schema=properties.get("formUiSchemaFilename"),
         instructions=extensions.get("instructionsForEndUser"),
-        state="ready", starter=case.started_by, created_at=now, due_at=runtime.boundary_due(task))
+        state="ready", starter=case.started_by, assignee=None, created_at=now,
+        due_at=runtime.boundary_due(task), completed_at=None, completed_by=None)
 
 
 def sync_timers(session: Session, case: Case, workflow) -> None:

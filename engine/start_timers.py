@@ -54,7 +54,7 @@ def fire_start_timer(ctx, session: Session, row: Timer, node: str) -> int:
     session.flush()
     workflow = runtime.new_workflow(bundle, ctx.script_engine)
     runtime.fire_start_event(workflow, row.element_id)
-    opened = OpenCase(ctx, session, case, ctx.system_actor, workflow)
+    opened = OpenCase(ctx, session, case, ctx.system_actor, workflow, new=True)
     opened.advance()
     opened.advance()  # a cycle start event completes on the refresh after its path opened
     row.status, row.fired_at = "fired", now

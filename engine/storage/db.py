@@ -5,10 +5,11 @@ transaction starts with BEGIN IMMEDIATE: without it two commands that both read 
 write later would both take a read snapshot and the second would fail with "database is
 locked" instead of waiting its turn and seeing the first one's change.
 """
+import time
 from contextlib import contextmanager
 from pathlib import Path
 
-from sqlalchemy import create_engine, event
+from sqlalchemy import create_engine, event, exc
 from sqlalchemy.orm import Session, sessionmaker
 
 
@@ -55,7 +56,37 @@ def _make_engine(url: str, echo: bool):
         event.listen(engine, "connect", _sqlite_connect)
         event.listen(engine, "begin", _sqlite_begin)
         return engine
-    return create_engine(url, echo=echo, pool_pre_ping=True, pool_size=10, max_overflow=20)
+    engine = create_engine(url, echo=echo, pool_size=10, max_overflow=20)
+    event.listen(engine, "checkin", _note_idle)
+    event.listen(engine, "checkout", _ping_if_idle)
+    return engine
+
+
+#: A pooled connection idle for longer than this is pinged before use.
+PING_AFTER_IDLE_S = 1.0
+
+
+def _note_idle(_dbapi_connection, record):
+    record.info["idle_since"] = time.monotonic()
+
+
+def _ping_if_idle(dbapi_connection, record, _proxy):
+    """Ping a connection only when it has sat idle, as HikariCP does.
+
+    SQLAlchemy's pool_pre_ping pings on every checkout: one extra round trip per command.
+    A connection handed back a moment ago was alive then; one that idled (a restart of the
+    server, a firewall dropping quiet connections) is pinged, and a dead one is replaced,
+    which the pool does when this raises DisconnectionError.
+    """
+    idle_since = record.info.get("idle_since")
+    if idle_since is None or time.monotonic() - idle_since < PING_AFTER_IDLE_S:
+        return
+    try:
+        with dbapi_connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+        dbapi_connection.rollback()
+    except Exception as err:  # noqa: BLE001 - any failure means the connection is unusable
+        raise exc.DisconnectionError(f"stale pooled connection: {err}") from err
 
 
 def _sqlite_connect(dbapi_connection, _record):
