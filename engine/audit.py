@@ -9,6 +9,7 @@ never append the same sequence number.
 import hashlib
 import json
 from dataclasses import dataclass
+from types import SimpleNamespace
 
 from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
@@ -18,7 +19,7 @@ from .storage import AuditEvent, Case
 GENESIS = "0" * 64
 
 
-def canonical(event: AuditEvent) -> str:
+def canonical(event) -> str:
     body = {
         "case_id": event.case_id, "seq": event.seq, "at": event.at.isoformat(),
         "actor": event.actor, "organisation": event.organisation, "kind": event.kind,
@@ -27,27 +28,28 @@ def canonical(event: AuditEvent) -> str:
     return json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str)
 
 
-def chain_hash(prev_hash: str, event: AuditEvent) -> str:
+def chain_hash(prev_hash: str, event) -> str:
     return hashlib.sha256((prev_hash + canonical(event)).encode("utf-8")).hexdigest()
 
 
 def append(session: Session, case: Case, kind: str, actor, at, element_id=None, task_id=None,
-           detail=None) -> AuditEvent:
+           detail=None) -> SimpleNamespace:
     """Append one event to `case`'s chain; the caller holds the case's lock.
 
-    Inserted with a Core statement (every command appends): the event is never changed
-    after, so the ORM's unit of work has nothing to track. Returns the event as written.
+    Inserted with a Core statement (every command appends, and an event is never changed
+    after), so the ORM has nothing to track. Returns the event's values as written.
     """
-    event = AuditEvent(case_id=case.id, seq=case.audit_seq + 1, at=at, actor=actor.username,
-                       organisation=actor.organisation_code, kind=kind, element_id=element_id,
-                       task_id=task_id, detail=_plain(detail or {}), prev_hash=case.audit_head or GENESIS)
+    event = SimpleNamespace(case_id=case.id, seq=case.audit_seq + 1, at=at, actor=actor.username,
+                            organisation=actor.organisation_code, kind=kind, element_id=element_id,
+                            task_id=task_id, detail=_plain(detail or {}),
+                            prev_hash=case.audit_head or GENESIS)
     event.hash = chain_hash(event.prev_hash, event)
     case.audit_seq, case.audit_head = event.seq, event.hash
-    session.connection().execute(insert(AuditEvent.__table__).values(
-        case_id=event.case_id, seq=event.seq, at=event.at, actor=event.actor,
-        organisation=event.organisation, kind=event.kind, element_id=event.element_id,
-        task_id=event.task_id, detail=event.detail, prev_hash=event.prev_hash, hash=event.hash))
+    session.connection().execute(_INSERT, vars(event))
     return event
+
+
+_INSERT = insert(AuditEvent.__table__)
 
 
 @dataclass

@@ -6,6 +6,8 @@ never holds a session or a half-loaded case.
 from dataclasses import dataclass
 from uuid import UUID
 
+from sqlalchemy import bindparam, select, update
+
 from SpiffWorkflow.util.task import TaskState
 
 from . import deploy as deployment
@@ -33,7 +35,7 @@ def start_case(ctx, actor, process_key: str, data=None, business_key=None, organ
         actor = ctx.actors.resolve(session, actor)
         if actor.is_auditor_only:
             raise Forbidden("Auditors read cases; they do not start them.")
-        pv = deployment.find_version(session, process_key, version)
+        pv = deployment.version_to_start(session, process_key, version)
         org = _case_organisation(session, actor, organisation)
         if org is not None and not actor.is_system and not actor.sees_path(org.path):
             raise Forbidden(f"'{actor.username}' may not start a case for organisation '{org.code}'.")
@@ -65,12 +67,11 @@ def open_new_case(ctx, session, actor, pv, data: dict, org, business_key=None,
 
     Shared by `start_case` and by linked child cases (engine.links), so both are one code path.
     """
-    case = Case(process_version_id=pv.id, process_key=pv.model.key, business_key=business_key,
-                title=title or business_key or pv.name or pv.model.key, status="running",
+    case = Case(process_version_id=pv.id, process_key=pv.key, business_key=business_key,
+                title=title or business_key or pv.name or pv.key, status="running",
                 organisation_id=org.id if org else None, org_path=org.path if org else "/",
                 parent_case_id=parent_case_id, started_by=actor.username,
                 started_at=ctx.now(), updated_at=ctx.now(), state="", facts={})
-    session.add(case)  # inserted by the save, with its state
     bundle = ctx.specs.get(session, pv.id)
     workflow = runtime.new_workflow(bundle, ctx.script_engine, data)
     opened = OpenCase(ctx, session, case, actor, workflow, new=True)
@@ -91,7 +92,15 @@ def _locked_task(session, task_id: str) -> tuple[Case, CaseTask]:
     if not task_id:
         raise NotFound("No task was named.")
     case = lock_case_of_task(session, task_id)
-    return case, session.get(CaseTask, task_id)
+    return case, session.connection().execute(_TASK_ROW, {"task": task_id}).one()
+
+
+_TASKS = CaseTask.__table__
+_TASK_ROW = select(_TASKS).where(_TASKS.c.id == bindparam("task"))
+
+
+def _set_task_assignee(session, task_id: str, assignee) -> None:
+    session.connection().execute(update(_TASKS).where(_TASKS.c.id == task_id).values(assignee=assignee))
 
 
 def _check_open(row: CaseTask, actor, claiming=False) -> None:
@@ -166,7 +175,7 @@ def _set_assignee(ctx, actor, task_id: str, claim: bool) -> None:
             _check_open(row, actor)
             if not claim and row.assignee is None:
                 return
-            row.assignee = actor.username if claim else None
+            _set_task_assignee(session, row.id, actor.username if claim else None)
             opened.case.updated_at = ctx.now()
             opened.record("task_claimed" if claim else "task_unclaimed", row.element_id, row.id,
                           task=row.name)
@@ -181,7 +190,8 @@ def reassign_task(ctx, actor, task_id: str, assignee) -> None:
         with open_locked(ctx, session, case, actor) as opened:
             if row.state != "ready":
                 _check_open(row, actor)
-            previous, row.assignee = row.assignee, assignee
+            previous = row.assignee
+            _set_task_assignee(session, row.id, assignee)
             opened.record("task_reassigned", row.element_id, row.id, task=row.name,
                           previous=previous, assignee=assignee)
 

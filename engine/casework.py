@@ -9,12 +9,12 @@ error on the case, with the failing element, in a transaction of its own.
 import logging
 from contextlib import contextmanager
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, event, select
 from sqlalchemy.orm import Session, undefer
 from sqlalchemy.orm.exc import StaleDataError
 from SpiffWorkflow.exceptions import SpiffWorkflowException
 
-from . import audit, links, projection, runtime, serialization
+from . import audit, case_rows, links, projection, runtime, serialization
 from .errors import Conflict, ExecutionError, LiandongError, NotFound
 from .storage import Case, CaseStage, CaseTask
 
@@ -22,8 +22,9 @@ log = logging.getLogger(__name__)
 
 
 def lock_case(session: Session, case_id: int) -> Case:
-    """The case row, locked for this transaction (FOR UPDATE on PostgreSQL; on SQLite the
-    IMMEDIATE transaction already holds the database's write lock)."""
+    """The case row as an ORM object in the session, locked for this transaction (FOR
+    UPDATE on PostgreSQL; on SQLite the IMMEDIATE transaction already holds the database's
+    write lock). Commands go through `open_case`, which reads it with Core."""
     case = session.execute(
         select(Case).where(Case.id == case_id).with_for_update(of=Case)
         .options(undefer(Case.state)).execution_options(populate_existing=True)
@@ -35,11 +36,7 @@ def lock_case(session: Session, case_id: int) -> Case:
 
 def lock_case_of_task(session: Session, task_id: str) -> Case:
     """The case that task `task_id` belongs to, locked, found in one statement."""
-    owner = select(CaseTask.case_id).where(CaseTask.id == task_id).scalar_subquery()
-    case = session.execute(
-        select(Case).where(Case.id == owner).with_for_update(of=Case)
-        .options(undefer(Case.state)).execution_options(populate_existing=True)
-    ).scalar_one_or_none()
+    case = case_rows.lock(session, task_id=task_id)
     if case is None:
         raise NotFound(f"Task {task_id} does not exist.")
     return case
@@ -53,7 +50,10 @@ class OpenCase:
     """
 
     def __init__(self, ctx, session: Session, case: Case, actor, workflow=None, new=False):
-        self.ctx, self.session, self.case, self.actor = ctx, session, case, actor
+        self.ctx, self.session, self.actor = ctx, session, actor
+        self.case = case_rows.detach(session, case)
+        self.seen = case_rows.snapshot(case)
+        session.info.setdefault(OPEN_CASES, []).append(self)
         self.bundle = ctx.specs.get(session, case.process_version_id)
         if workflow is None:
             workflow = runtime.load(case.state, self.bundle, ctx.script_engine)
@@ -84,7 +84,8 @@ class OpenCase:
         case.updated_at = now
         case.last_error = case.last_error_element = None
         if case.id is None:  # a new case: inserted once, with its state, before its rows
-            self.session.flush()
+            case_rows.insert_case(self.session, case)
+            self.seen = case_rows.snapshot(case)
         if case.stage and case.stage != stage_before:  # the dashboard's stage timeline
             self.session.add(CaseStage(case_id=case.id, stage=case.stage, reached_at=now))
         ready = projection.ready_tasks(self.workflow)
@@ -109,11 +110,31 @@ class OpenCase:
                      task_id, detail)
         if self.case.status == "completed" and kind != "case_completed" and self.case.ended_at:
             audit.append(self.session, self.case, "case_completed", self.actor, self.ctx.now())
+        self.write()
+
+    def write(self) -> None:
+        """Write what changed on the case row (see engine.case_rows)."""
+        if self.case.id is not None:
+            case_rows.write(self.session, self.case, self.seen)
+
+
+#: The cases a transaction opened, written once more just before it commits, so a change
+#: made after the last `record` is not lost.
+OPEN_CASES = "liandong.open_cases"
+
+
+@event.listens_for(Session, "before_commit")
+def _write_open_cases(session):
+    for opened in session.info.pop(OPEN_CASES, ()):
+        opened.write()
 
 
 @contextmanager
 def open_case(ctx, session: Session, case_id: int, actor):
-    with open_locked(ctx, session, lock_case(session, case_id), actor) as opened:
+    case = case_rows.lock(session, case_id)
+    if case is None:
+        raise NotFound(f"Case {case_id} does not exist.")
+    with open_locked(ctx, session, case, actor) as opened:
         yield opened
 
 

@@ -2,7 +2,7 @@
 import hashlib
 from dataclasses import dataclass, field
 
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm import Session
 
 from .bpmn.parsing import parse_model
@@ -84,3 +84,33 @@ def find_version(session: Session, key: str, number: int | None) -> ProcessVersi
     if version is None:
         raise NotFound(f"Process '{key}' has no version {number}.")
     return version
+
+
+@dataclass(frozen=True)
+class VersionRef:
+    """What starting a case needs of a version, read in one Core query."""
+
+    id: int
+    key: str
+    version: int
+    name: str
+
+
+_VERSIONS = select(ProcessVersion.id, ProcessModel.key, ProcessVersion.version, ProcessVersion.name) \
+    .join(ProcessModel, ProcessModel.id == ProcessVersion.process_model_id) \
+    .where(ProcessModel.key == bindparam("key"))
+_LATEST = _VERSIONS.order_by(ProcessVersion.version.desc()).limit(1)
+_NUMBERED = _VERSIONS.where(ProcessVersion.version == bindparam("number"))
+
+
+def version_to_start(session: Session, key: str, number: int | None) -> VersionRef:
+    """The version a new case of `key` runs: the latest, or version `number`."""
+    if number is None:
+        row = session.connection().execute(_LATEST, {"key": key}).first()
+        if row is None:
+            raise NotFound(f"No process '{key}' is deployed.")
+    else:
+        row = session.connection().execute(_NUMBERED, {"key": key, "number": number}).first()
+        if row is None:
+            raise NotFound(f"Process '{key}' has no version {number}.")
+    return VersionRef(row.id, row.key, row.version, row.name)

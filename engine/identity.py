@@ -104,15 +104,15 @@ class ActorCache:
     change is seen within `ttl` seconds, so a revoked role stops working within that time.
     """
 
-    def __init__(self, ttl: float = 5.0):
-        self.ttl = ttl
+    def __init__(self, ttl: float = 5.0, clock=time.monotonic):
+        self.ttl, self.clock = ttl, clock
         self._entries: dict[str, tuple[float, int, Actor]] = {}
 
     def resolve(self, session: Session, who) -> Actor:
         if isinstance(who, Actor):
             return who
         entry = self._entries.get(who)
-        now = time.monotonic()
+        now = self.clock()
         if entry is not None and entry[1] == _generation[0] and now - entry[0] < self.ttl:
             return entry[2]
         generation = _generation[0]

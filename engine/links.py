@@ -38,7 +38,7 @@ from sqlalchemy import select
 from . import audit, casework, serialization
 from .errors import LiandongError
 from .sandbox import current_task
-from .storage import Case, CaseLink, CaseMessage
+from .storage import Case, CaseLink, CaseMessage, Organisation
 
 log = logging.getLogger(__name__)
 
@@ -138,7 +138,7 @@ def _start_children(opened, request) -> None:
     from .cases import open_new_case
     from .identity import organisation_by_code
     session, parent = opened.session, opened.case
-    pv = deployment.find_version(session, request["process_key"], None)
+    pv = deployment.version_to_start(session, request["process_key"], None)
     for item in request["items"]:
         code = str(item[request["key_field"]])
         org = organisation_by_code(session, code)
@@ -150,7 +150,7 @@ def _start_children(opened, request) -> None:
                              message=request["message"], item_key=business_key,
                              created_at=opened.ctx.now()))
         audit.append(session, parent, "child_started", opened.actor, opened.ctx.now(),
-                     detail={"child_case_id": child.case.id, "process_key": pv.model.key,
+                     detail={"child_case_id": child.case.id, "process_key": pv.key,
                              "organisation": code, "business_key": business_key,
                              "reply": request["message"]})
 
@@ -164,8 +164,14 @@ def completion_payload(opened) -> dict:
         result = dict(case.facts or {})
     return {"case_id": case.id, "process_key": case.process_key,
             "business_key": case.business_key,
-            "organisation": case.organisation.code if case.organisation else None,
+            "organisation": _organisation_code(opened.session, case.organisation_id),
             "result": serialization.dump_value(result)}
+
+
+def _organisation_code(session, organisation_id):
+    if organisation_id is None:
+        return None
+    return session.scalar(select(Organisation.code).where(Organisation.id == organisation_id))
 
 
 def _queue(opened, target_id: int, name: str, payload: dict) -> None:

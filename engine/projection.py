@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from uuid import UUID
 
 from SpiffWorkflow.util.task import TaskState
-from sqlalchemy import insert, select, update
+from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.orm import Session
 
 from . import runtime
@@ -43,23 +43,30 @@ def sync_tasks(session: Session, case: Case, ready: dict, now, finished_by=None,
     open row that disappeared was cancelled by the process (a boundary event, a terminate).
     Core statements, not the ORM: this runs in every command. Returns the new tasks.
     """
-    table = CaseTask.__table__
     conn = session.connection()
     if open_before is None:
-        open_before = set(conn.scalars(select(table.c.id).where(table.c.case_id == case.id,
-                                                                 table.c.state == "ready")))
+        open_before = set(conn.scalars(_OPEN_ROWS, {"case": case.id}))
     finished_by = finished_by or {}
-    gone = [task_id for task_id in open_before if task_id not in ready]
-    for task_id in gone:
-        conn.execute(update(table).where(table.c.id == task_id, table.c.state == "ready").values(
-            state="completed" if task_id in finished_by else "cancelled",
-            completed_at=now, completed_by=finished_by.get(task_id)))
+    gone = [{"task": task_id, "new_state": "completed" if task_id in finished_by else "cancelled",
+             "at": now, "by": finished_by.get(task_id)}
+            for task_id in open_before if task_id not in ready]
+    if gone:
+        conn.execute(_CLOSE_ROW, gone)
     new = [task for task_id, task in ready.items() if task_id not in open_before]
     if not new:
         return []
     rows = [_task_row(case, task, now) for task in new]
-    conn.execute(insert(table), rows)
+    conn.execute(_INSERT_ROW, rows)
     return [OpenedTask(r["id"], r["element_id"], r["name"], r["lane"]) for r in rows]
+
+
+# Built once: a statement built per call costs more than its round trip to SQLite.
+_TASKS = CaseTask.__table__
+_OPEN_ROWS = select(_TASKS.c.id).where(_TASKS.c.case_id == bindparam("case"),
+                                      _TASKS.c.state == "ready")
+_CLOSE_ROW = update(_TASKS).where(_TASKS.c.id == bindparam("task"), _TASKS.c.state == "ready") \
+    .values(state=bindparam("new_state"), completed_at=bindparam("at"), completed_by=bindparam("by"))
+_INSERT_ROW = insert(_TASKS)
 
 
 def _task_row(case: Case, task, now) -> dict:

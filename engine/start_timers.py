@@ -50,8 +50,6 @@ def fire_start_timer(ctx, session: Session, row: Timer, node: str) -> int:
                 title=version.name or bundle.process_key, status="running",
                 org_path="/", started_by=ctx.system_actor.username,
                 started_at=now, updated_at=now, state="", facts={})
-    session.add(case)
-    session.flush()
     workflow = runtime.new_workflow(bundle, ctx.script_engine)
     runtime.fire_start_event(workflow, row.element_id)
     opened = OpenCase(ctx, session, case, ctx.system_actor, workflow, new=True)
