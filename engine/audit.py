@@ -34,19 +34,29 @@ def chain_hash(prev_hash: str, event) -> str:
 
 def append(session: Session, case: Case, kind: str, actor, at, element_id=None, task_id=None,
            detail=None) -> SimpleNamespace:
-    """Append one event to `case`'s chain; the caller holds the case's lock.
+    """Append one event to `case`'s chain; the caller holds the case's lock."""
+    event = chain(case, kind, actor, at, element_id, task_id, detail)
+    insert_events(session, [event])
+    return event
 
-    Inserted with a Core statement (every command appends, and an event is never changed
-    after), so the ORM has nothing to track. Returns the event's values as written.
-    """
+
+def chain(case: Case, kind: str, actor, at, element_id=None, task_id=None,
+          detail=None) -> SimpleNamespace:
+    """The next event of `case`'s chain, its hash computed and the case's head moved on;
+    `insert_events` writes it, in the same transaction."""
     event = SimpleNamespace(case_id=case.id, seq=case.audit_seq + 1, at=at, actor=actor.username,
                             organisation=actor.organisation_code, kind=kind, element_id=element_id,
                             task_id=task_id, detail=_plain(detail or {}),
                             prev_hash=case.audit_head or GENESIS)
     event.hash = chain_hash(event.prev_hash, event)
     case.audit_seq, case.audit_head = event.seq, event.hash
-    session.connection().execute(_INSERT, vars(event))
     return event
+
+
+def insert_events(session: Session, events: list) -> None:
+    """One Core statement for a command's events (an event is never changed after, so the
+    ORM has nothing to track)."""
+    session.connection().execute(_INSERT, [vars(event) for event in events])
 
 
 _INSERT = insert(AuditEvent.__table__)

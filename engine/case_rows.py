@@ -8,6 +8,7 @@ the columns that differ, bumping `lock_version` as the ORM's version counter doe
 ORM write elsewhere (the error note after a rollback) still detects it.
 """
 import copy
+from types import SimpleNamespace
 
 from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.orm import Session
@@ -27,15 +28,44 @@ _BY_TASK = select(_CASES).where(
 ).with_for_update(of=_CASES)
 
 
+_WITH_TASK = select(_CASES, *[column.label(f"task__{column.key}") for column in _TASKS.columns]) \
+    .join_from(_CASES, _TASKS, _TASKS.c.case_id == _CASES.c.id) \
+    .where(_TASKS.c.id == bindparam("task")).with_for_update(of=_CASES)
+_TASK_ROW = select(_TASKS).where(_TASKS.c.id == bindparam("task"))
+
+
 def lock(session: Session, case_id: int | None = None, task_id: str | None = None) -> Case | None:
     """The case `case_id` (or the case of task `task_id`), locked for this transaction."""
     conn = session.connection()
     row = (conn.execute(_BY_ID, {"case": case_id}) if task_id is None
            else conn.execute(_BY_TASK, {"task": task_id})).first()
+    return None if row is None else _case(row._mapping)
+
+
+def lock_with_task(session: Session, task_id: str):
+    """(case, task row) for task `task_id`, the case locked, in one statement.
+
+    On PostgreSQL the task's columns may predate a command this one waited for (the
+    statement's snapshot is taken before the lock is granted): what a task is (its lane,
+    organisation, form) never changes, but its state and assignee may. Whoever relies on
+    those re-reads them with `task_row`, or checks them in the statement that writes.
+    """
+    row = session.connection().execute(_WITH_TASK, {"task": task_id}).first()
     if row is None:
-        return None
+        return None, None
+    values = row._mapping
+    task = SimpleNamespace(**{column.key: values[f"task__{column.key}"] for column in _TASKS.columns})
+    return _case({column.key: values[column] for column in _CASES.columns}), task
+
+
+def task_row(session: Session, task_id: str):
+    """The task's row as it is now (read after the case's lock)."""
+    return session.connection().execute(_TASK_ROW, {"task": task_id}).one()
+
+
+def _case(values) -> Case:
     case = Case()
-    for key, value in row._mapping.items():
+    for key, value in values.items():
         set_committed_value(case, key, value)
     return case
 

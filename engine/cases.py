@@ -6,12 +6,12 @@ never holds a session or a half-loaded case.
 from dataclasses import dataclass
 from uuid import UUID
 
-from sqlalchemy import bindparam, select, update
+from sqlalchemy import update
 
 from SpiffWorkflow.util.task import TaskState
 
 from . import deploy as deployment
-from . import links, runtime, serialization
+from . import case_rows, links, runtime, serialization
 from .casework import OpenCase, engine_errors, lock_case_of_task, open_locked
 from .errors import Conflict, Forbidden, InvalidData, NotFound
 from .identity import organisation_by_code
@@ -85,22 +85,36 @@ def open_new_case(ctx, session, actor, pv, data: dict, org, business_key=None,
     return opened
 
 
-def _locked_task(session, task_id: str) -> tuple[Case, CaseTask]:
+def _locked_task(session, task_id: str):
     """Lock the case of task `task_id`, then read the task: read after the lock, the row
     is as the last command on the case left it, so a task completed a moment ago by
     someone else shows as completed here."""
     if not task_id:
         raise NotFound("No task was named.")
-    case = lock_case_of_task(session, task_id)
-    return case, session.connection().execute(_TASK_ROW, {"task": task_id}).one()
+    return lock_case_of_task(session, task_id), case_rows.task_row(session, task_id)
 
 
-_TASKS = CaseTask.__table__
-_TASK_ROW = select(_TASKS).where(_TASKS.c.id == bindparam("task"))
+def _task_to_complete(session, task_id: str):
+    """The locked case and its task, read in one statement (completing is the hot path).
+
+    The task's state and assignee may be stale on PostgreSQL (see case_rows.lock_with_task):
+    a refusal is checked again on a fresh read, the workflow's own state says whether the
+    task is still ready, and the row's final update is conditional on it being open and
+    not claimed by someone else (projection.sync_tasks).
+    """
+    if not task_id:
+        raise NotFound("No task was named.")
+    case, row = case_rows.lock_with_task(session, task_id)
+    if case is None:
+        raise NotFound(f"Task {task_id} does not exist.")
+    return case, row
 
 
 def _set_task_assignee(session, task_id: str, assignee) -> None:
     session.connection().execute(update(_TASKS).where(_TASKS.c.id == task_id).values(assignee=assignee))
+
+
+_TASKS = CaseTask.__table__
 
 
 def _check_open(row: CaseTask, actor, claiming=False) -> None:
@@ -133,14 +147,18 @@ def complete_task(ctx, actor, task_id: str, data=None) -> Started:
     data = dict(data or {})
     with engine_errors(ctx) as note, ctx.db.transaction() as session:
         actor = ctx.actors.resolve(session, actor)
-        case, row = _locked_task(session, task_id)
+        case, row = _task_to_complete(session, task_id)
         _authorise(actor, row)
-        _check_open(row, actor)
+        try:
+            _check_open(row, actor)
+        except Conflict:
+            _check_open(case_rows.task_row(session, task_id), actor)
         _check_case_active(case)
         case_id = note.case_id = case.id
         with open_locked(ctx, session, case, actor) as opened:
             task = opened.workflow.get_task_from_id(UUID(row.id))
             if task is None or task.state != TaskState.READY:
+                _check_open(case_rows.task_row(session, task_id), actor)  # who finished it
                 raise Conflict(f"Task '{row.name}' is not ready in case {case_id}.")
             if row.form_schema:
                 ctx.forms.validate(row.form_schema, data, task.data)

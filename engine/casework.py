@@ -53,6 +53,7 @@ class OpenCase:
         self.ctx, self.session, self.actor = ctx, session, actor
         self.case = case_rows.detach(session, case)
         self.seen = case_rows.snapshot(case)
+        self.completion_recorded = case.status == "completed"  # `case_completed` once
         session.info.setdefault(OPEN_CASES, []).append(self)
         self.bundle = ctx.specs.get(session, case.process_version_id)
         if workflow is None:
@@ -106,10 +107,12 @@ class OpenCase:
         if self.new_tasks:
             detail.setdefault("opened", [{"id": t.id, "element_id": t.element_id, "name": t.name,
                                           "lane": t.lane} for t in self.new_tasks])
-        audit.append(self.session, self.case, kind, self.actor, self.ctx.now(), element_id,
-                     task_id, detail)
-        if self.case.status == "completed" and kind != "case_completed" and self.case.ended_at:
-            audit.append(self.session, self.case, "case_completed", self.actor, self.ctx.now())
+        now = self.ctx.now()
+        events = [audit.chain(self.case, kind, self.actor, now, element_id, task_id, detail)]
+        if self.case.status == "completed" and not self.completion_recorded:
+            events.append(audit.chain(self.case, "case_completed", self.actor, now))
+            self.completion_recorded = True
+        audit.insert_events(self.session, events)
         self.write()
 
     def write(self) -> None:

@@ -7,10 +7,12 @@ from dataclasses import dataclass
 from uuid import UUID
 
 from SpiffWorkflow.util.task import TaskState
-from sqlalchemy import bindparam, insert, select, update
+from sqlalchemy import Boolean, bindparam, insert, or_, select, update
 from sqlalchemy.orm import Session
 
 from . import runtime
+from .errors import Conflict
+from .identity import SYSTEM
 from .storage import Case, CaseTask, Timer
 
 FACT_LIMIT = 40
@@ -47,11 +49,13 @@ def sync_tasks(session: Session, case: Case, ready: dict, now, finished_by=None,
     if open_before is None:
         open_before = set(conn.scalars(_OPEN_ROWS, {"case": case.id}))
     finished_by = finished_by or {}
-    gone = [{"task": task_id, "new_state": "completed" if task_id in finished_by else "cancelled",
-             "at": now, "by": finished_by.get(task_id)}
-            for task_id in open_before if task_id not in ready]
-    if gone:
-        conn.execute(_CLOSE_ROW, gone)
+    gone = [task_id for task_id in open_before if task_id not in ready]
+    for task_id in gone:
+        if task_id in finished_by:
+            _finish_row(conn, task_id, finished_by[task_id], now)
+    cancelled = [{"task": task_id, "at": now} for task_id in gone if task_id not in finished_by]
+    if cancelled:
+        conn.execute(_CANCEL_ROW, cancelled)
     new = [task for task_id, task in ready.items() if task_id not in open_before]
     if not new:
         return []
@@ -64,8 +68,25 @@ def sync_tasks(session: Session, case: Case, ready: dict, now, finished_by=None,
 _TASKS = CaseTask.__table__
 _OPEN_ROWS = select(_TASKS.c.id).where(_TASKS.c.case_id == bindparam("case"),
                                       _TASKS.c.state == "ready")
-_CLOSE_ROW = update(_TASKS).where(_TASKS.c.id == bindparam("task"), _TASKS.c.state == "ready") \
-    .values(state=bindparam("new_state"), completed_at=bindparam("at"), completed_by=bindparam("by"))
+_CANCEL_ROW = update(_TASKS).where(_TASKS.c.id == bindparam("task"), _TASKS.c.state == "ready") \
+    .values(state="cancelled", completed_at=bindparam("at"))
+#: Completing is checked where it is written: the row must still be open and not claimed
+#: by someone else (the system may complete any task).
+_FINISH_ROW = update(_TASKS).where(
+    _TASKS.c.id == bindparam("task"), _TASKS.c.state == "ready",
+    or_(_TASKS.c.assignee.is_(None), _TASKS.c.assignee == bindparam("by"),
+        bindparam("override", type_=Boolean)),
+).values(state="completed", completed_at=bindparam("at"), completed_by=bindparam("by"))
+
+
+def _finish_row(conn, task_id: str, by: str, now) -> None:
+    if conn.execute(_FINISH_ROW, {"task": task_id, "by": by, "at": now,
+                                  "override": by == SYSTEM}).rowcount == 1:
+        return
+    row = conn.execute(select(_TASKS).where(_TASKS.c.id == task_id)).one()
+    who = f"completed by {row.completed_by}" if row.state == "completed" else (
+        f"claimed by {row.assignee}" if row.state == "ready" else row.state)
+    raise Conflict(f"Task '{row.name}' ({row.id}) was {who} at the same moment.")
 _INSERT_ROW = insert(_TASKS)
 
 

@@ -77,3 +77,47 @@ def test_many_racers_one_winner(campaign_orgs, rounds):
         for t in threads:
             t.join(20)
         assert sorted(results) == ["conflict", "conflict", "ok"]
+
+
+def test_a_task_claimed_while_another_completes_it_is_not_completed(campaign_orgs):
+    """The completer read the task before the claim committed; the claim still wins."""
+    engine = campaign_orgs
+    engine.deploy(bpmn("plan_review.bpmn"))
+    started = engine.start_case("plan_review", "zj_staff")
+    task_id = started.tasks[0]
+    claim_loaded, release = threading.Event(), threading.Event()
+
+    def hold_claim(_case_id):
+        if threading.current_thread().name == "claim":
+            claim_loaded.set()
+            assert release.wait(10)
+
+    engine.on_case_loaded = hold_claim
+    outcomes = {}
+
+    def claim():
+        engine.claim_task(task_id, "zj_staff2")
+        outcomes["claim"] = "ok"
+
+    def complete():
+        try:
+            engine.complete_task(task_id, "zj_staff", {"title": "mine", "budget": 1})
+            outcomes["complete"] = "ok"
+        except Conflict as err:
+            outcomes["complete"] = err
+
+    claimer = threading.Thread(target=claim, name="claim")
+    completer = threading.Thread(target=complete, name="complete")
+    claimer.start()
+    assert claim_loaded.wait(10)
+    completer.start()
+    completer.join(0.5)
+    assert completer.is_alive(), "completing must wait for the case's lock"
+    release.set()
+    claimer.join(10)
+    completer.join(10)
+
+    assert outcomes["claim"] == "ok"
+    assert isinstance(outcomes["complete"], Conflict) and "zj_staff2" in str(outcomes["complete"])
+    [task] = engine.tasks("zj_staff2")
+    assert (task.id, task.state, task.assignee) == (task_id, "ready", "zj_staff2")
