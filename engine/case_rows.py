@@ -2,26 +2,24 @@
 
 Every command reads its case and writes it once or twice (state, status, facts, the audit
 chain's head); the ORM's identity map and flush cost more than the statements themselves,
-three times over on PostgreSQL. So a command works on a `Case` outside any session: `load`
-builds it from a Core row, `snapshot` remembers what was read, and `write` sends exactly
-the columns that differ, bumping `lock_version` as the ORM's version counter does, so an
-ORM write elsewhere (the error note after a rollback) still detects it.
+three times over on PostgreSQL. So a command works on a `Case` outside any session: `lock`
+builds it from a Core row, `snapshot` remembers what was read, and engine.case_writes
+sends exactly the columns that differ, bumping `lock_version` as the ORM's version counter
+does, so an ORM write elsewhere (the error note after a rollback) still detects it.
 """
 import copy
 from types import SimpleNamespace
 
-from sqlalchemy import bindparam, insert, select, update
+from sqlalchemy import bindparam, insert, select
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
-from .errors import Conflict
 from .storage import Case, CaseTask
 
 _CASES = Case.__table__
 _TASKS = CaseTask.__table__
-_COLUMNS = [column.key for column in _CASES.columns if column.key not in ("id", "lock_version")]
+COLUMNS = [column.key for column in _CASES.columns if column.key not in ("id", "lock_version")]
 _INSERT = insert(_CASES).returning(*_CASES.columns)
-_UPDATES: dict = {}  # one statement per set of changed columns, built once
 _BY_ID = select(_CASES).where(_CASES.c.id == bindparam("case")).with_for_update(of=_CASES)
 _BY_TASK = select(_CASES).where(
     _CASES.c.id == select(_TASKS.c.case_id).where(_TASKS.c.id == bindparam("task")).scalar_subquery()
@@ -79,7 +77,7 @@ def detach(session: Session, case: Case) -> Case:
 
 def snapshot(case: Case) -> dict:
     """The row's values as read, copied where a command could change them in place."""
-    return snapshot_of({key: getattr(case, key) for key in _COLUMNS})
+    return snapshot_of({key: getattr(case, key) for key in COLUMNS})
 
 
 def snapshot_of(values: dict) -> dict:
@@ -89,30 +87,7 @@ def snapshot_of(values: dict) -> dict:
 
 def insert_case(session: Session, case: Case) -> None:
     """Insert a new case; it gets its id and the columns' defaults."""
-    values = {key: getattr(case, key) for key in _COLUMNS if getattr(case, key) is not None}
+    values = {key: getattr(case, key) for key in COLUMNS if getattr(case, key) is not None}
     row = session.connection().execute(_INSERT, values).one()
     for key, value in row._mapping.items():
         set_committed_value(case, key, value)
-
-
-def write(session: Session, case: Case, seen: dict) -> None:
-    """Send the columns that differ from `seen` (a snapshot), then update `seen`."""
-    changed = tuple(key for key in _COLUMNS if getattr(case, key) != seen[key])
-    if not changed:
-        return
-    statement = _UPDATES.get(changed)
-    if statement is None:
-        statement = _UPDATES[changed] = (
-            update(_CASES)
-            .where(_CASES.c.id == bindparam("case_id"), _CASES.c.lock_version == bindparam("seen"))
-            .values(lock_version=_CASES.c.lock_version + 1,
-                    **{key: bindparam(f"v_{key}") for key in changed}))
-    values = {key: getattr(case, key) for key in changed}
-    result = session.connection().execute(
-        statement, {"case_id": case.id, "seen": case.lock_version,
-                    **{f"v_{key}": value for key, value in values.items()}})
-    if result.rowcount != 1:
-        raise Conflict(f"Case {case.id} was changed by someone else at the same moment; "
-                       "reload it and try again.")
-    seen.update(snapshot_of(values))
-    set_committed_value(case, "lock_version", case.lock_version + 1)

@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session, undefer
 from sqlalchemy.orm.exc import StaleDataError
 from SpiffWorkflow.exceptions import SpiffWorkflowException
 
-from . import audit, case_rows, links, projection, runtime, serialization
+from . import audit, case_rows, case_writes, links, projection, runtime, serialization
 from .errors import Conflict, ExecutionError, LiandongError, NotFound
 from .storage import Case, CaseStage, CaseTask
 
@@ -54,6 +54,7 @@ class OpenCase:
         self.case = case_rows.detach(session, case)
         self.seen = case_rows.snapshot(case)
         self.completion_recorded = case.status == "completed"  # `case_completed` once
+        self.writes = case_writes.Writes()
         session.info.setdefault(OPEN_CASES, []).append(self)
         self.bundle = ctx.specs.get(session, case.process_version_id)
         if workflow is None:
@@ -90,7 +91,7 @@ class OpenCase:
         if case.stage and case.stage != stage_before:  # the dashboard's stage timeline
             self.session.add(CaseStage(case_id=case.id, stage=case.stage, reached_at=now))
         ready = projection.ready_tasks(self.workflow)
-        self.new_tasks = projection.sync_tasks(self.session, case, ready, now,
+        self.new_tasks = projection.sync_tasks(self.session, case, ready, now, self.writes,
                                                self.finished_by, self.open_before)
         self.open_before = frozenset(ready)
         if not self.bundle.has_timers:
@@ -112,13 +113,13 @@ class OpenCase:
         if self.case.status == "completed" and not self.completion_recorded:
             events.append(audit.chain(self.case, "case_completed", self.actor, now))
             self.completion_recorded = True
-        audit.insert_events(self.session, events)
+        self.writes.events.extend(events)
         self.write()
 
     def write(self) -> None:
-        """Write what changed on the case row (see engine.case_rows)."""
+        """Send what changed on the case row with the rows queued beside it."""
         if self.case.id is not None:
-            case_rows.write(self.session, self.case, self.seen)
+            case_writes.send(self.session, self.case, self.seen, self.writes)
 
 
 #: The cases a transaction opened, written once more just before it commits, so a change

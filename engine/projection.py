@@ -7,11 +7,10 @@ from dataclasses import dataclass
 from uuid import UUID
 
 from SpiffWorkflow.util.task import TaskState
-from sqlalchemy import Boolean, bindparam, insert, or_, select, update
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.orm import Session
 
 from . import runtime
-from .errors import Conflict
 from .identity import SYSTEM
 from .storage import Case, CaseTask, Timer
 
@@ -34,60 +33,37 @@ def ready_tasks(workflow) -> dict:
     return {str(task.id): task for task in runtime.human_tasks(workflow)}
 
 
-def sync_tasks(session: Session, case: Case, ready: dict, now, finished_by=None,
+def sync_tasks(session: Session, case: Case, ready: dict, now, writes, finished_by=None,
                open_before=None) -> list[OpenedTask]:
-    """Insert rows for the newly `ready` human tasks; close rows whose task is no longer ready.
+    """Queue on `writes` (engine.case_writes) rows for the newly `ready` human tasks and the
+    closing of rows whose task is no longer ready. Returns the new tasks.
 
     `open_before` is the set of task ids that were ready when the case was loaded, which
     every save keeps equal to the open rows; with it no row is read back. Without it (a
     workflow built or migrated in this command) the open rows are read.
     `finished_by` maps a task id to the person who completed it in this command; any other
     open row that disappeared was cancelled by the process (a boundary event, a terminate).
-    Core statements, not the ORM: this runs in every command. Returns the new tasks.
     """
-    conn = session.connection()
     if open_before is None:
-        open_before = set(conn.scalars(_OPEN_ROWS, {"case": case.id}))
+        open_before = set(session.connection().scalars(_OPEN_ROWS, {"case": case.id}))
     finished_by = finished_by or {}
-    gone = [task_id for task_id in open_before if task_id not in ready]
-    for task_id in gone:
+    for task_id in open_before:
+        if task_id in ready:
+            continue
         if task_id in finished_by:
-            _finish_row(conn, task_id, finished_by[task_id], now)
-    cancelled = [{"task": task_id, "at": now} for task_id in gone if task_id not in finished_by]
-    if cancelled:
-        conn.execute(_CANCEL_ROW, cancelled)
-    new = [task for task_id, task in ready.items() if task_id not in open_before]
-    if not new:
-        return []
-    rows = [_task_row(case, task, now) for task in new]
-    conn.execute(_INSERT_ROW, rows)
+            by = finished_by[task_id]
+            writes.finish.append({"task": task_id, "by": by, "at": now, "override": by == SYSTEM})
+        else:
+            writes.cancel.append(task_id)
+            writes.cancel_at = now
+    rows = [_task_row(case, task, now) for task_id, task in ready.items() if task_id not in open_before]
+    writes.tasks.extend(rows)
     return [OpenedTask(r["id"], r["element_id"], r["name"], r["lane"]) for r in rows]
 
 
-# Built once: a statement built per call costs more than its round trip to SQLite.
 _TASKS = CaseTask.__table__
 _OPEN_ROWS = select(_TASKS.c.id).where(_TASKS.c.case_id == bindparam("case"),
                                       _TASKS.c.state == "ready")
-_CANCEL_ROW = update(_TASKS).where(_TASKS.c.id == bindparam("task"), _TASKS.c.state == "ready") \
-    .values(state="cancelled", completed_at=bindparam("at"))
-#: Completing is checked where it is written: the row must still be open and not claimed
-#: by someone else (the system may complete any task).
-_FINISH_ROW = update(_TASKS).where(
-    _TASKS.c.id == bindparam("task"), _TASKS.c.state == "ready",
-    or_(_TASKS.c.assignee.is_(None), _TASKS.c.assignee == bindparam("by"),
-        bindparam("override", type_=Boolean)),
-).values(state="completed", completed_at=bindparam("at"), completed_by=bindparam("by"))
-
-
-def _finish_row(conn, task_id: str, by: str, now) -> None:
-    if conn.execute(_FINISH_ROW, {"task": task_id, "by": by, "at": now,
-                                  "override": by == SYSTEM}).rowcount == 1:
-        return
-    row = conn.execute(select(_TASKS).where(_TASKS.c.id == task_id)).one()
-    who = f"completed by {row.completed_by}" if row.state == "completed" else (
-        f"claimed by {row.assignee}" if row.state == "ready" else row.state)
-    raise Conflict(f"Task '{row.name}' ({row.id}) was {who} at the same moment.")
-_INSERT_ROW = insert(_TASKS)
 
 
 def _task_row(case: Case, task, now) -> dict:
