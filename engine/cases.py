@@ -7,7 +7,6 @@ from dataclasses import dataclass
 from uuid import UUID
 
 from sqlalchemy import update
-
 from SpiffWorkflow.util.task import TaskState
 
 from . import deploy as deployment
@@ -16,6 +15,8 @@ from .casework import OpenCase, engine_errors, lock_case_of_task, open_locked
 from .errors import Conflict, Forbidden, InvalidData, NotFound
 from .identity import organisation_by_code
 from .storage import Case, CaseTask
+
+_TASKS = CaseTask.__table__
 
 
 @dataclass(frozen=True)
@@ -100,7 +101,7 @@ def _task_to_complete(session, task_id: str):
     The task's state and assignee may be stale on PostgreSQL (see case_rows.lock_with_task):
     a refusal is checked again on a fresh read, the workflow's own state says whether the
     task is still ready, and the row's final update is conditional on it being open and
-    not claimed by someone else (projection.sync_tasks).
+    not claimed by someone else (engine.case_writes).
     """
     if not task_id:
         raise NotFound("No task was named.")
@@ -112,9 +113,6 @@ def _task_to_complete(session, task_id: str):
 
 def _set_task_assignee(session, task_id: str, assignee) -> None:
     session.connection().execute(update(_TASKS).where(_TASKS.c.id == task_id).values(assignee=assignee))
-
-
-_TASKS = CaseTask.__table__
 
 
 def _check_open(row: CaseTask, actor, claiming=False) -> None:

@@ -9,14 +9,14 @@ error on the case, with the failing element, in a transaction of its own.
 import logging
 from contextlib import contextmanager
 
-from sqlalchemy import bindparam, event, select
+from sqlalchemy import event, select
 from sqlalchemy.orm import Session, undefer
 from sqlalchemy.orm.exc import StaleDataError
 from SpiffWorkflow.exceptions import SpiffWorkflowException
 
 from . import audit, case_rows, case_writes, links, projection, runtime, serialization
 from .errors import Conflict, ExecutionError, LiandongError, NotFound
-from .storage import Case, CaseStage, CaseTask
+from .storage import Case, CaseStage
 
 log = logging.getLogger(__name__)
 

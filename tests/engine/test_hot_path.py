@@ -90,3 +90,22 @@ def test_a_dead_pooled_connection_is_replaced(deployed, monkeypatch):
     killer.dispose()
     started = deployed.start_case("plan_review", "zj_staff")
     assert started.tasks
+
+
+def test_a_case_started_by_a_timer_that_ends_at_once_records_its_end_once(engine, clock):
+    from datetime import UTC, datetime, timedelta
+
+    from engine.storage import AuditEvent
+    model = (bpmn("timers/monthly.bpmn")["monthly.bpmn"]
+             .replace(b'<bpmn:userTask id="Report" name="Send the report" />', b"")
+             .replace(b'targetRef="Report"', b'targetRef="EndEvent"')
+             .replace(b'<bpmn:sequenceFlow id="F2" sourceRef="Report" targetRef="EndEvent" />', b""))
+    engine.deploy({"monthly.bpmn": model})
+    clock.set(datetime(2016, 4, 2, 1, tzinfo=UTC) + timedelta(seconds=1))
+    assert engine.fire_due_timers().fired == 1
+    with engine.session() as s:
+        case = s.scalars(select(Case)).one()
+        kinds = s.scalars(select(AuditEvent.kind).where(AuditEvent.case_id == case.id)
+                          .order_by(AuditEvent.seq)).all()
+    assert case.status == "completed"
+    assert kinds == ["case_started", "case_completed", "timer_fired"]
