@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from uuid import UUID
 
 from sqlalchemy import update
+from sqlalchemy.orm import undefer
 from SpiffWorkflow.util.task import TaskState
 
 from . import deploy as deployment

@@ -291,7 +291,6 @@ def _case(world, writer, rng, state, case_id, key, org_code, org_path, started, 
         return [{"id": open_row["id"], "element_id": element, "name": name, "lane": lane}]
 
     def complete(element, path, submitted, changes, next_element):
-        nonlocal open_row
         who, org = _actor_for(world, rng, TASKS[element][1], org_code, org_path)
         row = open_row
         event("task_claimed", who, org, element, row["id"], task=row["name"])
