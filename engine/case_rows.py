@@ -86,8 +86,9 @@ def snapshot_of(values: dict) -> dict:
 
 
 def insert_case(session: Session, case: Case) -> None:
-    """Insert a new case; it gets its id and the columns' defaults."""
-    values = {key: getattr(case, key) for key in COLUMNS if getattr(case, key) is not None}
+    """Insert a new case; it gets its id (unless reserved) and the columns' defaults."""
+    values = {key: getattr(case, key) for key in ("id", "lock_version", *COLUMNS)
+              if getattr(case, key) is not None}
     row = session.connection().execute(_INSERT, values).one()
     for key, value in row._mapping.items():
         set_committed_value(case, key, value)

@@ -19,7 +19,7 @@ from sqlalchemy import Boolean, bindparam, exists, insert, or_, select, update
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
-from .case_rows import COLUMNS, snapshot_of
+from .case_rows import COLUMNS, insert_case, snapshot_of
 from .errors import Conflict
 from .storage import AuditEvent, Case, CaseTask
 
@@ -64,6 +64,25 @@ def send(session: Session, case: Case, seen: dict, writes: Writes) -> None:
     writes.clear()
 
 
+def send_new(session: Session, case: Case, writes: Writes) -> None:
+    """Insert a new case whose id was reserved, and `writes`, as one statement on
+    PostgreSQL (its rows' foreign keys are checked at the statement's end)."""
+    if session.get_bind().dialect.name != "postgresql":
+        insert_case(session, case)
+        _send_each(session, case, (), {}, writes, update_case=False)
+    else:
+        shape = (len(writes.tasks), len(writes.events))
+        statement = _NEW_STATEMENTS.get(shape)
+        if statement is None:
+            statement = _NEW_STATEMENTS[shape] = _with_rows(insert(_CASES).values(
+                {key: bindparam(f"c_{key}", type_=_CASES.c[key].type) for key in _NEW_COLUMNS}),
+                0, False, *shape)
+        params = _params(case, {}, writes)
+        params.update({f"c_{key}": getattr(case, key) for key in _NEW_COLUMNS})
+        session.connection().execute(statement, params)
+    writes.clear()
+
+
 def _case_update(changed):
     return (update(_CASES)
             .where(_CASES.c.id == bindparam("target_case"), _CASES.c.lock_version == bindparam("seen"))
@@ -104,6 +123,8 @@ def _params(case, values, writes) -> dict:
 # -- PostgreSQL: one statement ----------------------------------------------------------------
 
 _STATEMENTS: dict = {}  # one per shape (changed columns, how many of each write), built once
+_NEW_STATEMENTS: dict = {}
+_NEW_COLUMNS = ("id", "lock_version", *COLUMNS)
 
 
 def _send_as_one(session, case, changed, values, writes) -> bool:
@@ -115,7 +136,11 @@ def _send_as_one(session, case, changed, values, writes) -> bool:
 
 
 def _one_statement(changed, finishes, cancels, tasks, events):
-    statement = _case_update(changed)
+    return _with_rows(_case_update(changed), finishes, cancels, tasks, events)
+
+
+def _with_rows(statement, finishes, cancels, tasks, events):
+    """`statement` with the command's other writes as data-modifying CTEs."""
     for number in range(finishes):
         finished = _finish(f"f{number}_").returning(_TASKS.c.id).cte(f"finished_{number}")
         statement = statement.where(exists(select(finished.c.id)))
@@ -139,7 +164,7 @@ _FINISH, _CANCEL, _INSERT_TASKS, _INSERT_EVENTS = _finish(), _cancel(), insert(_
 _UPDATES: dict = {}
 
 
-def _send_each(session, case, changed, values, writes) -> bool:
+def _send_each(session, case, changed, values, writes, update_case=True) -> bool:
     conn = session.connection()
     for finish in writes.finish:
         if conn.execute(_FINISH, finish).rowcount != 1:
@@ -151,6 +176,8 @@ def _send_each(session, case, changed, values, writes) -> bool:
     if writes.events:
         conn.execute(_INSERT_EVENTS, [{key: getattr(e, key) for key in _EVENT_COLUMNS}
                                       for e in writes.events])
+    if not update_case:
+        return True
     statement = _UPDATES.get(changed)
     if statement is None:
         statement = _UPDATES[changed] = _case_update(changed)

@@ -42,7 +42,7 @@ def start_case(ctx, actor, process_key: str, data=None, business_key=None, organ
         if org is not None and not actor.is_system and not actor.sees_path(org.path):
             raise Forbidden(f"'{actor.username}' may not start a case for organisation '{org.code}'.")
         opened = open_new_case(ctx, session, actor, pv, data, org, business_key=business_key,
-                               parent_case_id=parent_case_id, title=title)
+                               parent_case_id=parent_case_id, title=title, case_id=pv.case_id)
         return Started(opened.case.id, opened.case.status, tuple(t.id for t in opened.new_tasks),
                        links.delivery_wanted(session))
 
@@ -64,12 +64,14 @@ def _case_organisation(session, actor, code):
 
 
 def open_new_case(ctx, session, actor, pv, data: dict, org, business_key=None,
-                  parent_case_id=None, title=None) -> OpenCase:
+                  parent_case_id=None, title=None, case_id=None) -> OpenCase:
     """Create, run and save a new case of version `pv` inside the caller's transaction.
 
-    Shared by `start_case` and by linked child cases (engine.links), so both are one code path.
+    Shared by `start_case` and by linked child cases (engine.links), so both are one code
+    path. `case_id`, reserved beforehand, lets the case row go out with the command's
+    other writes (see OpenCase.save).
     """
-    case = Case(process_version_id=pv.id, process_key=pv.key, business_key=business_key,
+    case = Case(id=case_id, lock_version=1, audit_seq=0, audit_head="", process_version_id=pv.id, process_key=pv.key, business_key=business_key,
                 title=title or business_key or pv.name or pv.key, status="running",
                 organisation_id=org.id if org else None, org_path=org.path if org else "/",
                 parent_case_id=parent_case_id, started_by=actor.username,

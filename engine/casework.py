@@ -55,6 +55,7 @@ class OpenCase:
         self.seen = case_rows.snapshot(case)
         self.completion_recorded = case.status == "completed"  # `case_completed` once
         self.writes = case_writes.Writes()
+        self.row_written, self.insert_with_writes = not new, False
         session.info.setdefault(OPEN_CASES, []).append(self)
         self.bundle = ctx.specs.get(session, case.process_version_id)
         if workflow is None:
@@ -85,9 +86,8 @@ class OpenCase:
         case.stage = case.facts.get("stage") if isinstance(case.facts.get("stage"), str) else case.stage
         case.updated_at = now
         case.last_error = case.last_error_element = None
-        if case.id is None:  # a new case: inserted once, with its state, before its rows
-            case_rows.insert_case(self.session, case)
-            self.seen = case_rows.snapshot(case)
+        if not self.row_written:  # a new case: inserted once, with its state
+            self._insert(requests, case.stage and case.stage != stage_before)
         if case.stage and case.stage != stage_before:  # the dashboard's stage timeline
             self.session.add(CaseStage(case_id=case.id, stage=case.stage, reached_at=now))
         ready = projection.ready_tasks(self.workflow)
@@ -101,6 +101,18 @@ class OpenCase:
         else:
             projection.drop_all_timers(self.session, case)
         links.after_save(self, requests, was_running)
+
+    def _insert(self, requests, new_stage) -> None:
+        """Insert the new case's row now, or, when its id is reserved and nothing else this
+        command adds needs the row before the command's end, with the other writes."""
+        self.row_written = True
+        if self.case.id is not None and not (requests or new_stage or self.bundle.has_timers
+                                             or self.bundle.catches_messages
+                                             or self.case.parent_case_id):
+            self.insert_with_writes = True
+            return
+        case_rows.insert_case(self.session, self.case)
+        self.seen = case_rows.snapshot(self.case)
 
     def record(self, kind: str, element_id=None, task_id=None, **detail) -> None:
         if self.path:
@@ -118,7 +130,13 @@ class OpenCase:
 
     def write(self) -> None:
         """Send what changed on the case row with the rows queued beside it."""
-        if self.case.id is not None:
+        if not self.row_written:
+            return
+        if self.insert_with_writes:
+            self.insert_with_writes = False
+            case_writes.send_new(self.session, self.case, self.writes)
+            self.seen = case_rows.snapshot(self.case)
+        else:
             case_writes.send(self.session, self.case, self.seen, self.writes)
 
 

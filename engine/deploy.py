@@ -94,23 +94,38 @@ class VersionRef:
     key: str
     version: int
     name: str
+    #: On PostgreSQL, the id the new case will have, drawn from its sequence in the same
+    #: query, so the case can be inserted with everything else at the command's end.
+    case_id: int | None = None
 
 
-_VERSIONS = select(ProcessVersion.id, ProcessModel.key, ProcessVersion.version, ProcessVersion.name) \
-    .join(ProcessModel, ProcessModel.id == ProcessVersion.process_model_id) \
-    .where(ProcessModel.key == bindparam("key"))
-_LATEST = _VERSIONS.order_by(ProcessVersion.version.desc()).limit(1)
-_NUMBERED = _VERSIONS.where(ProcessVersion.version == bindparam("number"))
+def _versions(*extra):
+    return select(ProcessVersion.id, ProcessModel.key, ProcessVersion.version,
+                  ProcessVersion.name, *extra) \
+        .join(ProcessModel, ProcessModel.id == ProcessVersion.process_model_id) \
+        .where(ProcessModel.key == bindparam("key"))
+
+
+def _latest(*extra):
+    return _versions(*extra).order_by(ProcessVersion.version.desc()).limit(1)
+
+
+def _numbered(*extra):
+    return _versions(*extra).where(ProcessVersion.version == bindparam("number"))
+
+
+_NEXT_CASE_ID = select(func.nextval(func.pg_get_serial_sequence("cases", "id"))) \
+    .scalar_subquery().label("case_id")
+_QUERIES = {(False, False): _latest(), (False, True): _numbered(),
+            (True, False): _latest(_NEXT_CASE_ID), (True, True): _numbered(_NEXT_CASE_ID)}
 
 
 def version_to_start(session: Session, key: str, number: int | None) -> VersionRef:
     """The version a new case of `key` runs: the latest, or version `number`."""
-    if number is None:
-        row = session.connection().execute(_LATEST, {"key": key}).first()
-        if row is None:
-            raise NotFound(f"No process '{key}' is deployed.")
-    else:
-        row = session.connection().execute(_NUMBERED, {"key": key, "number": number}).first()
-        if row is None:
-            raise NotFound(f"Process '{key}' has no version {number}.")
-    return VersionRef(row.id, row.key, row.version, row.name)
+    reserve = session.get_bind().dialect.name == "postgresql"
+    row = session.connection().execute(_QUERIES[reserve, number is not None],
+                                       {"key": key, "number": number}).first()
+    if row is None:
+        raise NotFound(f"No process '{key}' is deployed." if number is None
+                       else f"Process '{key}' has no version {number}.")
+    return VersionRef(row.id, row.key, row.version, row.name, row.case_id if reserve else None)
