@@ -67,6 +67,8 @@ def send(session: Session, case: Case, seen: dict, writes: Writes) -> None:
 def send_new(session: Session, case: Case, writes: Writes) -> None:
     """Insert a new case whose id was reserved, and `writes`, as one statement on
     PostgreSQL (its rows' foreign keys are checked at the statement's end)."""
+    if writes.finish or writes.cancel:  # a new case has no rows to close yet
+        raise RuntimeError(f"case {case.id} is new but closes task rows: {writes}")
     if session.get_bind().dialect.name != "postgresql":
         insert_case(session, case)
         _send_each(session, case, (), {}, writes, update_case=False)
