@@ -38,7 +38,7 @@ class User(Base):
     created_at: Mapped[object] = mapped_column(UTCDateTime, default=utcnow)
 
     memberships = relationship("Membership", back_populates="user", lazy="selectin",
-                               cascade="all, delete-orphan")
+                               cascade="all, delete-orphan", order_by="Membership.id")
 
 
 class Membership(Base):
