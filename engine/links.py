@@ -193,13 +193,26 @@ def deliver_messages(ctx, around=None) -> int:
     delivered, progress = 0, True
     while progress:
         progress = False
+        # A target whose earlier message another deliverer holds gets none of its later
+        # ones from this pass: that deliverer goes on to them, in order, so a case receives
+        # its messages in the order they were sent (a child's report before its "done").
+        busy = set()
         for message_id, target in _pending(ctx, targets):
-            if _deliver_one(ctx, message_id):
+            if target in busy:
+                continue
+            outcome = _deliver_one(ctx, message_id)
+            if outcome is TAKEN:
+                busy.add(target)
+            elif outcome:
                 delivered += 1
                 progress = True
                 if targets is not None:
                     targets |= _with_ancestors(ctx, {target})
     return delivered
+
+
+#: `_deliver_one`'s answer when another deliverer holds (or just delivered) the message.
+TAKEN = "taken"
 
 
 def _pending(ctx, targets):
@@ -223,14 +236,15 @@ def _with_ancestors(ctx, ids: set) -> set:
     return found
 
 
-def _deliver_one(ctx, message_id: int) -> bool:
+def _deliver_one(ctx, message_id: int):
+    """True when delivered, False when kept for later, TAKEN when another deliverer has it."""
     try:
         with casework.engine_errors(ctx) as note, ctx.db.transaction() as session:
             message = session.execute(select(CaseMessage).where(
                 CaseMessage.id == message_id, CaseMessage.status == "pending")
                 .with_for_update(skip_locked=True)).scalar_one_or_none()
             if message is None:
-                return False
+                return TAKEN
             note.case_id = message.target_case_id
             with casework.open_case(ctx, session, message.target_case_id, ctx.system_actor) as opened:
                 if opened.case.status in ("completed", "terminated"):

@@ -150,3 +150,35 @@ def test_children_completing_at_the_same_moment_all_reach_the_parent(linked):
     with engine.session() as s:
         assert s.get(Case, parent.case_id).facts["reports"] == 3
         assert {m.status for m in s.scalars(select(CaseMessage))} == {"delivered"}
+
+
+def test_a_case_gets_its_messages_in_the_order_sent_while_another_delivers(linked):
+    """One deliverer holds a child's report to the parent; a second deliverer must not skip
+    ahead to that child's "done" (after the last "done" the parent stops listening)."""
+    import threading
+
+    from engine import cases
+    engine = linked
+    if engine.db.dialect != "postgresql":
+        pytest.skip("SQLite runs one delivery at a time: no second deliverer to skip ahead")
+    parent = engine.start_case("links_parent", "ministry_officer", {"orgs": ["zj", "js", "ah"]})
+    for staff in ("zj_staff", "js_staff", "ah_staff"):  # the commands, without their delivery
+        cases.complete_task(engine, staff, engine.tasks(staff)[0].id, {"score": 1})
+    holding, release = threading.Event(), threading.Event()
+
+    def hold(_case_id):
+        if threading.current_thread().name == "first":
+            holding.set()
+            assert release.wait(10)
+
+    engine.on_case_loaded = hold
+    first = threading.Thread(target=engine.deliver_messages, name="first")
+    first.start()
+    assert holding.wait(10)
+    assert engine.deliver_messages() == 0  # the parent's first message is held: wait for it
+    release.set()
+    first.join(30)
+    with engine.session() as s:
+        assert s.get(Case, parent.case_id).facts["reports"] == 3
+        assert {m.status for m in s.scalars(select(CaseMessage))} == {"delivered"}
+    assert [t.element_id for t in engine.tasks("ministry_officer", case_id=parent.case_id)] == ["Review"]
