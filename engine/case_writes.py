@@ -19,7 +19,7 @@ from sqlalchemy import Boolean, bindparam, exists, insert, or_, select, update
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
-from .case_rows import COLUMNS, insert_case, snapshot_of
+from .case_rows import COLUMNS, insert_case, snapshot_of, task_row
 from .errors import Conflict
 from .storage import AuditEvent, Case, CaseTask
 
@@ -44,7 +44,7 @@ class Writes:
         return bool(self.finish or self.cancel or self.tasks or self.events)
 
     def clear(self):
-        self.finish, self.cancel, self.tasks, self.events = [], [], [], []
+        self.finish, self.cancel, self.cancel_at, self.tasks, self.events = [], [], None, [], []
 
 
 def send(session: Session, case: Case, seen: dict, writes: Writes) -> None:
@@ -107,9 +107,13 @@ def _cancel():
         .values(state="cancelled", completed_at=bindparam("cancel_at"))
 
 
+def _case_params(case, values) -> dict:
+    return {"target_case": case.id, "seen": case.lock_version,
+            **{f"v_{key}": value for key, value in values.items()}}
+
+
 def _params(case, values, writes) -> dict:
-    params = {"target_case": case.id, "seen": case.lock_version,
-              **{f"v_{key}": value for key, value in values.items()}}
+    params = _case_params(case, values)
     for number, finish in enumerate(writes.finish):
         params.update({f"f{number}_{key}": value for key, value in finish.items()})
     if writes.cancel:
@@ -183,14 +187,12 @@ def _send_each(session, case, changed, values, writes, update_case=True) -> bool
     statement = _UPDATES.get(changed)
     if statement is None:
         statement = _UPDATES[changed] = _case_update(changed)
-    return conn.execute(statement, {"target_case": case.id, "seen": case.lock_version,
-                                    **{f"v_{key}": value for key, value in values.items()}}
-                        ).rowcount == 1
+    return conn.execute(statement, _case_params(case, values)).rowcount == 1
 
 
 def _explain_conflict(session, case, writes) -> None:
     for finish in writes.finish:
-        row = session.connection().execute(select(_TASKS).where(_TASKS.c.id == finish["task"])).one()
+        row = task_row(session, finish["task"])
         if row.state != "ready" or (row.assignee not in (None, finish["by"]) and not finish["override"]):
             who = (f"completed by {row.completed_by}" if row.state == "completed" else
                    f"claimed by {row.assignee}" if row.state == "ready" else row.state)

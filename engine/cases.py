@@ -37,7 +37,7 @@ def start_case(ctx, actor, process_key: str, data=None, business_key=None, organ
         actor = ctx.actors.resolve(session, actor)
         if actor.is_auditor_only:
             raise Forbidden("Auditors read cases; they do not start them.")
-        pv = deployment.version_to_start(session, process_key, version)
+        pv = deployment.version_to_start(session, process_key, version, reserve_case_id=True)
         org = _case_organisation(session, actor, organisation)
         if org is not None and not actor.is_system and not actor.sees_path(org.path):
             raise Forbidden(f"'{actor.username}' may not start a case for organisation '{org.code}'.")

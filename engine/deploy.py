@@ -120,9 +120,11 @@ _QUERIES = {(False, False): _latest(), (False, True): _numbered(),
             (True, False): _latest(_NEXT_CASE_ID), (True, True): _numbered(_NEXT_CASE_ID)}
 
 
-def version_to_start(session: Session, key: str, number: int | None) -> VersionRef:
-    """The version a new case of `key` runs: the latest, or version `number`."""
-    reserve = session.get_bind().dialect.name == "postgresql"
+def version_to_start(session: Session, key: str, number: int | None,
+                     reserve_case_id: bool = False) -> VersionRef:
+    """The version a new case of `key` runs: the latest, or version `number`; with
+    `reserve_case_id`, on PostgreSQL, the id of that case too."""
+    reserve = reserve_case_id and session.get_bind().dialect.name == "postgresql"
     row = session.connection().execute(_QUERIES[reserve, number is not None],
                                        {"key": key, "number": number}).first()
     if row is None:

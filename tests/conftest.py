@@ -1,6 +1,7 @@
 """Shared fixtures: a fresh database per test (SQLite file, or a PostgreSQL schema of its own),
 an Engine on it with a manual clock, and small factories for organisations and users."""
 import os
+import threading
 import uuid
 from datetime import datetime, timezone
 from pathlib import Path
@@ -130,3 +131,18 @@ def tamper(engine, *statements):
             conn.execute(text("SET LOCAL session_replication_role = replica"))
         for statement in statements:
             conn.execute(text(statement))
+
+
+def hold_after_load(engine, thread_name: str):
+    """Hold the command run by thread `thread_name` once it has locked and loaded its case,
+    as Camunda's concurrency tests do. Returns (loaded, release): wait on the first, set
+    the second to let the command go on."""
+    loaded, release = threading.Event(), threading.Event()
+
+    def hold(_case_id):
+        if threading.current_thread().name == thread_name:
+            loaded.set()
+            assert release.wait(10)
+
+    engine.on_case_loaded = hold
+    return loaded, release

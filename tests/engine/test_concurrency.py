@@ -9,21 +9,14 @@ import threading
 import pytest
 
 from engine import Conflict
-from tests.conftest import bpmn
+from tests.conftest import bpmn, hold_after_load
 
 
 def test_same_task_completed_twice_at_once(campaign_orgs):
     engine = campaign_orgs
     engine.deploy(bpmn("plan_review.bpmn"))
     task_id = engine.start_case("plan_review", "zj_staff").tasks[0]
-    first_loaded, release = threading.Event(), threading.Event()
-
-    def hold_first(_case_id):
-        if threading.current_thread().name == "first":
-            first_loaded.set()
-            assert release.wait(10)
-
-    engine.on_case_loaded = hold_first
+    first_loaded, release = hold_after_load(engine, "first")
     outcomes = {}
 
     def attempt(user):
@@ -85,14 +78,7 @@ def test_a_task_claimed_while_another_completes_it_is_not_completed(campaign_org
     engine.deploy(bpmn("plan_review.bpmn"))
     started = engine.start_case("plan_review", "zj_staff")
     task_id = started.tasks[0]
-    claim_loaded, release = threading.Event(), threading.Event()
-
-    def hold_claim(_case_id):
-        if threading.current_thread().name == "claim":
-            claim_loaded.set()
-            assert release.wait(10)
-
-    engine.on_case_loaded = hold_claim
+    claim_loaded, release = hold_after_load(engine, "claim")
     outcomes = {}
 
     def claim():

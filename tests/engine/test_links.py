@@ -158,20 +158,14 @@ def test_a_case_gets_its_messages_in_the_order_sent_while_another_delivers(linke
     import threading
 
     from engine import cases
+    from tests.conftest import hold_after_load
     engine = linked
     if engine.db.dialect != "postgresql":
         pytest.skip("SQLite runs one delivery at a time: no second deliverer to skip ahead")
     parent = engine.start_case("links_parent", "ministry_officer", {"orgs": ["zj", "js", "ah"]})
     for staff in ("zj_staff", "js_staff", "ah_staff"):  # the commands, without their delivery
         cases.complete_task(engine, staff, engine.tasks(staff)[0].id, {"score": 1})
-    holding, release = threading.Event(), threading.Event()
-
-    def hold(_case_id):
-        if threading.current_thread().name == "first":
-            holding.set()
-            assert release.wait(10)
-
-    engine.on_case_loaded = hold
+    holding, release = hold_after_load(engine, "first")
     first = threading.Thread(target=engine.deliver_messages, name="first")
     first.start()
     assert holding.wait(10)
