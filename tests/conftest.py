@@ -10,6 +10,7 @@ from urllib.parse import quote
 import pytest
 from sqlalchemy import create_engine, text
 
+from engine import identity
 from engine.clock import ManualClock
 from engine.config import Settings
 from engine.core import Engine
@@ -35,6 +36,11 @@ def _postgres_reachable() -> str | None:
 
 
 _PG_SKIP = _postgres_reachable()
+
+# Nearly every test creates users; scrypt's deliberate tenth of a second each would be a
+# third of the suite's time. test_auth checks that the product's default is scrypt.
+TEST_PASSWORD_METHOD = "pbkdf2:sha256:1000"
+identity.PASSWORD_METHOD = TEST_PASSWORD_METHOD
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])

@@ -3,7 +3,7 @@ from datetime import timedelta
 
 from sqlalchemy import func, select
 
-from engine.storage import FailedSignIn
+from engine.storage import FailedSignIn, User
 from tests.web.conftest import Staff
 
 
@@ -77,3 +77,20 @@ def test_failures_are_counted_in_the_database(app):
     for i in range(5):
         Staff(app if i % 2 else other).sign_in("zj_staff", "guess")
     assert Staff(app).sign_in("zj_staff").status_code == 429
+
+
+def test_passwords_are_stored_as_scrypt_hashes_by_default(app, monkeypatch):
+    """The suite hashes with a cheap method (tests/conftest.py); the product uses scrypt,
+    and a person whose hash was made with another method still signs in."""
+    from engine import identity
+    monkeypatch.setattr(identity, "PASSWORD_METHOD", "scrypt")
+    engine = app.extensions["liandong"]
+    with engine.session() as s:
+        identity.create_user(s, "new_staff", password="long-secret", memberships=[("zj", "province")])
+    with engine.session() as s:
+        user = s.scalar(select(User).where(User.username == "new_staff"))
+        assert user.password_hash.startswith("scrypt:") and "long-secret" not in user.password_hash
+        assert identity.check_password(user, "long-secret")
+        assert not identity.check_password(user, "long-secre")
+    assert Staff(app).sign_in("zj_staff").status_code == 302  # made with the suite's method
+    assert Staff(app).sign_in("new_staff", "long-secret").status_code == 302
