@@ -195,14 +195,20 @@ def engine_errors(ctx):
         message = _describe(err, element)
         log.info("case %s failed at %s: %s", note.case_id, element, message)
         if note.case_id is not None:
-            record_failure(ctx, note.case_id, element, message)
+            try:
+                record_failure(ctx, note.case_id, element, message)
+            except Exception:  # noqa: BLE001 - the user still gets the clear error below
+                log.exception("could not note the failure on case %s", note.case_id)
         raise ExecutionError(message, element) from err
 
 
 def record_failure(ctx, case_id: int, element_id, message: str) -> None:
+    """Note the error on the case and in its audit chain. The case is locked first: another
+    command may hold it and be appending to the chain, and the note goes after its events."""
     with ctx.db.transaction() as session:
-        case = session.get(Case, case_id)
-        if case is None:
+        try:
+            case = lock_case(session, case_id)
+        except NotFound:
             return
         case.last_error, case.last_error_element = message[:4000], element_id
         audit.append(session, case, "error", ctx.system_actor, ctx.now(), element_id,

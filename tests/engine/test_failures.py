@@ -1,12 +1,16 @@
 """A failing script leaves the case exactly as it was and notes the error on the case."""
+import threading
+
 import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import undefer
 
 from engine import ExecutionError
+from engine.audit import verify_chain
+from engine.casework import record_failure
 from engine.deploy import deploy as deploy_files
 from engine.storage import AuditEvent, Case
-from tests.conftest import bpmn
+from tests.conftest import bpmn, hold_after_load
 
 TEMPLATE = """<?xml version="1.0" encoding="UTF-8"?>
 <bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL"
@@ -71,3 +75,29 @@ def test_error_is_cleared_by_the_next_successful_command(campaign_orgs):
     done = engine.complete_task(started.tasks[0], "zj_staff", {"total": 21})
     case, _ = _case(engine, started.case_id)
     assert case.last_error is None and case.facts["result"] == 42 and len(done.tasks) == 1
+
+
+def test_an_error_note_waits_for_a_command_holding_the_case(campaign_orgs):
+    """The note after a failed command goes into the chain after the events of a command
+    that held the case meanwhile, instead of colliding with them."""
+    engine = campaign_orgs
+    engine.deploy(bpmn("plan_review.bpmn"))
+    started = engine.start_case("plan_review", "zj_staff")
+    loaded, release = hold_after_load(engine, "completer")
+    completer = threading.Thread(name="completer", target=engine.complete_task,
+                                 args=(started.tasks[0], "zj_staff", {"title": "原方案", "budget": 9}))
+    completer.start()
+    assert loaded.wait(10)
+    noter = threading.Thread(target=record_failure,
+                             args=(engine, started.case_id, "Review", "The process failed."))
+    noter.start()
+    noter.join(0.5)
+    assert noter.is_alive(), "the note must wait for the case's lock"
+    release.set()
+    completer.join(10)
+    noter.join(10)
+    case, events = _case(engine, started.case_id)
+    assert events[-2:] == ["task_completed", "error"]
+    assert case.last_error == "The process failed." and case.last_error_element == "Review"
+    with engine.session() as s:
+        assert verify_chain(s, case) == []
