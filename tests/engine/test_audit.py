@@ -55,13 +55,14 @@ def test_reordered_events_are_caught(history):
     assert breaks and {b.case_id for b in breaks} == {first}
 
 
-def test_postgres_refuses_update_and_delete(history):
+def test_postgres_refuses_update_delete_and_truncate(history):
     engine, (first, _second) = history
     if engine.db.dialect != "postgresql":
         pytest.skip("the append-only trigger is PostgreSQL's; SQLite relies on the chain")
     from sqlalchemy.exc import DBAPIError
     for statement in (f"UPDATE audit_events SET actor = 'x' WHERE case_id = {first}",
-                      f"DELETE FROM audit_events WHERE case_id = {first}"):
+                      f"DELETE FROM audit_events WHERE case_id = {first}",
+                      "TRUNCATE audit_events", "TRUNCATE cases CASCADE"):
         with pytest.raises(DBAPIError, match="append-only"):
             with engine.db.engine.begin() as conn:
                 conn.execute(text(statement))
