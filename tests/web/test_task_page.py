@@ -135,3 +135,26 @@ def test_instructions_are_rendered_safely():
     # a broken placeholder shows the text as written instead of failing the page
     assert "broken" in str(render_instructions("broken {{ x", {}))
     assert isinstance(render_instructions(None), Markup)
+
+
+def test_a_new_form_starts_from_the_schema_defaults_and_case_data_wins(app, staff):
+    engine = app.extensions["liandong"]
+    me = staff("zj_staff")
+    _, task_id = open_task(engine, "zj_staff")
+    page = me.get(f"/tasks/{task_id}").get_data(as_text=True)
+    assert 'checked id="sponsored-1"' in page and 'checked id="sponsored-0"' not in page  # "no"
+    _, task_id = open_task(engine, "zj_staff", data={"province": "浙江", "sponsored": True})
+    page = me.get(f"/tasks/{task_id}").get_data(as_text=True)
+    assert 'checked id="sponsored-0"' in page and 'checked id="sponsored-1"' not in page  # "yes"
+
+
+def test_defaults_reach_into_groups_but_never_over_a_value():
+    from web.tasks.schema_form import with_defaults
+    schema = {"properties": {
+        "count": {"type": "integer", "default": 0},
+        "venue": {"type": "object", "properties": {"indoor": {"type": "boolean", "default": True},
+                                                   "name": {"type": "string"}}},
+        "note": {"type": "string"}}}
+    assert with_defaults(schema, {}) == {"count": 0, "venue": {"indoor": True}}
+    assert with_defaults(schema, {"count": 3, "venue": {"indoor": False, "name": "馆"}}) == \
+        {"count": 3, "venue": {"indoor": False, "name": "馆"}}

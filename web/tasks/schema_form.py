@@ -9,7 +9,9 @@ A file upload is a string property with `"format": "data-url"` (SpiffArena's con
 `"x-liandong-file": true`; its value in the case data is a reference "file:<id>" to the
 uploaded file (see engine.attachments), not the bytes.
 UI schema keys honoured: ui:widget, ui:order, ui:help, ui:placeholder, ui:title.
+A property's `default` fills a new form's field (`with_defaults`), as rjsf does.
 """
+import copy
 from dataclasses import dataclass, field as dc_field
 
 from flask_babel import lazy_gettext as _l
@@ -173,6 +175,22 @@ def form_class(schema: dict, ui: dict | None = None, base=FlaskForm, data=None):
 
 
 # -- JSON <-> form values ---------------------------------------------------------------------
+
+def with_defaults(schema: dict, data: dict) -> dict:
+    """`data` with the schema's `default` for every property it has no value for, inside
+    groups too: where a new form starts. A value in `data` always wins."""
+    out = dict(data) if isinstance(data, dict) else {}
+    for key, prop in (schema.get("properties") or {}).items():
+        if not isinstance(prop, dict):
+            continue
+        if key not in out and "default" in prop:
+            out[key] = copy.deepcopy(prop["default"])
+        if prop.get("type") == "object" and isinstance(out.get(key, {}), dict):
+            group = with_defaults(prop, out.get(key, {}))
+            if group:
+                out[key] = group
+    return out
+
 
 def to_form_values(schema: dict, data: dict, ui: dict | None = None) -> dict:
     """Case or draft data (JSON) as the values the form's fields take."""

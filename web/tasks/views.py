@@ -17,7 +17,7 @@ from . import bp
 from .instructions import render_instructions
 from .localize import localize
 from .messages import field_messages
-from .schema_form import form_class, layout, to_form_values, to_json
+from .schema_form import form_class, layout, to_form_values, to_json, with_defaults
 
 EMPTY_SCHEMA = {"type": "object", "properties": {}}
 
@@ -70,8 +70,8 @@ def show(task_id):
     task, case, files, draft, schema, ui, may_work = _context(task_id)
     form = None
     if may_work:
-        initial = draft.data if draft else {k: v for k, v in case.task_data.items()
-                                            if k in (schema.get("properties") or {})}
+        initial = draft.data if draft else with_defaults(schema, {
+            k: v for k, v in case.task_data.items() if k in (schema.get("properties") or {})})
         form = form_class(schema, ui, data=initial)(formdata=None, data=to_form_values(schema, initial, ui))
     return _render(task, case, files, schema, ui, form, may_work, draft=draft)
 
