@@ -24,6 +24,7 @@ class SpecBundle:
     subprocess_specs: dict
     has_timers: bool = True
     catches_messages: bool = True
+    form_names: tuple = ()  # the JSON Schema forms its user tasks name, in model order
 
 
 class SpecCache:
@@ -48,7 +49,7 @@ class SpecCache:
         model = parse_model(files, version.primary_process_id)
         return SpecBundle(version_id, version.model.key, version.version,
                           version.primary_process_id, model.spec, model.subprocess_specs,
-                          _has_timers(model), _catches_messages(model))
+                          _has_timers(model), _catches_messages(model), _form_names(model))
 
     def clear(self):
         with self._lock:
@@ -63,6 +64,16 @@ def _has_timers(model) -> bool:
     return any(isinstance(getattr(task_spec, "event_definition", None), TimerEventDefinition)
                or _has_multiple_timer(getattr(task_spec, "event_definition", None))
                for spec in specs for task_spec in spec.task_specs.values())
+
+
+def _form_names(model) -> tuple:
+    names = {}
+    for spec in (model.spec, *model.subprocess_specs.values()):
+        for task_spec in spec.task_specs.values():
+            properties = (getattr(task_spec, "extensions", None) or {}).get("properties") or {}
+            if properties.get("formJsonSchemaFilename"):
+                names.setdefault(properties["formJsonSchemaFilename"], None)
+    return tuple(names)
 
 
 def _has_multiple_timer(definition) -> bool:

@@ -158,3 +158,19 @@ def test_defaults_reach_into_groups_but_never_over_a_value():
     assert with_defaults(schema, {}) == {"count": 0, "venue": {"indoor": True}}
     assert with_defaults(schema, {"count": 3, "venue": {"indoor": False, "name": "馆"}}) == \
         {"count": 3, "venue": {"indoor": False, "name": "馆"}}
+
+
+def _facts_panel(page):
+    start = page.index('<section class="card facts">')
+    return page[start:page.index("</section>", start)]
+
+
+def test_key_facts_go_by_the_names_the_forms_give_them(app, staff):
+    engine = app.extensions["liandong"]
+    _, task_id = open_task(engine, "zj_staff", data={
+        "province": "浙江", "form": "alliance", "sponsored": True, "budget": 12.5, "participants": 30})
+    facts = _facts_panel(staff("zj_staff").get(f"/tasks/{task_id}").get_data(as_text=True))
+    assert "<dt>活动形式</dt><dd>联盟</dd>" in facts and "<dt>有社会赞助</dt><dd>是</dd>" in facts
+    assert "<dt>预算（万元）</dt><dd>12.5</dd>" in facts
+    assert "<dt>参与人数</dt><dd>30</dd>" in facts  # named by the process's other form
+    assert "<dt>province</dt><dd>浙江</dd>" in facts  # no form names it

@@ -14,6 +14,7 @@ from engine.storage import Case
 from ..errors import status_of
 from ..extensions import current_actor, current_engine
 from . import bp
+from .facts import labelled_facts
 from .instructions import render_instructions
 from .localize import localize
 from .messages import field_messages
@@ -43,11 +44,13 @@ def _context(task_id):
         files = attachments.files_of_case(s, actor, task.case_id)
         draft = drafts.load_draft(s, actor.username, task_id)
         data = task_data(engine, s, task) if task.form_schema else {}
+        form_names = engine.specs.get(s, case.process_version_id).form_names
     # the whole task data, not only the scalar facts: a reviewer reads the submitted rows in
     # the instructions, and a form sent back for revision starts from what was submitted
     case.task_data = {**(case.facts or {}), **data}
     schema = engine.forms.load_for(task.form_schema, data) if task.form_schema else EMPTY_SCHEMA
     schema = localize(schema, get_locale())
+    case.fact_rows = labelled_facts(engine, form_names, schema, case.facts or {}, get_locale())
     ui = _ui_schema(engine, task.form_ui_schema)
     may_work = (task.state == "ready" and case.status == "running"
                 and actor.may_work_on(task.lane, task.org_path, task.starter)
@@ -60,7 +63,7 @@ def _render(task, case, files, schema, ui, form, may_work, status=200, form_erro
         "tasks/task.html", task=task, case=case, files=files, form=form,
         fields=layout(schema, form, ui) if form is not None else [], may_work=may_work,
         instructions=render_instructions(task.instructions, case.task_data),
-        facts=case.facts or {}, form_errors=list(form_errors), draft=draft,
+        facts=case.fact_rows, form_errors=list(form_errors), draft=draft,
         now=current_engine().now(), actor=current_actor()), status
 
 
