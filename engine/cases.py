@@ -41,6 +41,10 @@ def start_case(ctx, actor, process_key: str, data=None, business_key=None, organ
         org = _case_organisation(session, actor, organisation)
         if org is not None and not actor.is_system and not actor.sees_path(org.path):
             raise Forbidden(f"'{actor.username}' may not start a case for organisation '{org.code}'.")
+        start_roles = ctx.specs.get(session, pv.id).start_roles
+        if not actor.may_start(start_roles, org.path if org is not None else ""):
+            raise Forbidden(f"'{actor.username}' may not start '{process_key}': its start event is "
+                            f"in the lane of {', '.join(sorted(start_roles))}.")
         opened = open_new_case(ctx, session, actor, pv, data, org, business_key=business_key,
                                parent_case_id=parent_case_id, title=title, case_id=pv.case_id)
         return Started(opened.case.id, opened.case.status, tuple(t.id for t in opened.new_tasks),

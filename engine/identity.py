@@ -66,6 +66,17 @@ class Actor:
     def sees_path(self, org_path: str) -> bool:
         return self.reads_everything or any(org_path.startswith(p) for p in self.org_paths())
 
+    def may_start(self, start_roles, org_path: str) -> bool:
+        """Whether this person may start a case for organisation `org_path` of a process
+        whose start event lies in a lane of one of `start_roles` (None: in no lane). As
+        for a lane's task, the role must be held on the organisation's branch."""
+        if self.is_auditor_only:
+            return False
+        if start_roles is None or self.is_system or ADMIN in self.roles:
+            return True
+        return any(role in start_roles and (org_path.startswith(path) or path.startswith(org_path))
+                   for _code, path, role in self.memberships)
+
     def may_work_on(self, lane, org_path: str, starter) -> bool:
         if self.is_auditor_only:
             return False

@@ -128,17 +128,21 @@ def inbox_choices(session, actor):
     return sorted({r[0] for r in rows}), sorted({r[1] for r in rows if r[1]})
 
 
-def startable_processes(session, actor):
-    """The latest version of every deployed process, for people who may start cases."""
+def startable_processes(session, actor, specs):
+    """The latest version of every deployed process that `actor` may start a case of, for
+    their own organisation (the lane of its start event names who may; `specs`: the
+    engine's SpecCache)."""
     from .storage import ProcessModel, ProcessVersion
     if actor.is_auditor_only:
         return []
     latest = (select(ProcessVersion.process_model_id, func.max(ProcessVersion.version).label("v"))
               .group_by(ProcessVersion.process_model_id).subquery())
-    return list(session.scalars(
+    versions = session.scalars(
         select(ProcessVersion).join(latest, and_(ProcessVersion.process_model_id == latest.c.process_model_id,
                                                  ProcessVersion.version == latest.c.v))
-        .join(ProcessModel).order_by(ProcessModel.key)))
+        .join(ProcessModel).order_by(ProcessModel.key))
+    home = actor.home[2] if actor.home else ""
+    return [v for v in versions if actor.may_start(specs.get(session, v.id).start_roles, home)]
 
 
 def organisations_for(session, actor):

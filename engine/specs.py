@@ -25,6 +25,9 @@ class SpecBundle:
     has_timers: bool = True
     catches_messages: bool = True
     form_names: tuple = ()  # the JSON Schema forms its user tasks name, in model order
+    #: The lanes (roles) of the process's plain start events: who may start a case by hand.
+    #: None when one lies in no lane: then anyone who may start cases may.
+    start_roles: frozenset | None = None
 
 
 class SpecCache:
@@ -49,7 +52,8 @@ class SpecCache:
         model = parse_model(files, version.primary_process_id)
         return SpecBundle(version_id, version.model.key, version.version,
                           version.primary_process_id, model.spec, model.subprocess_specs,
-                          _has_timers(model), _catches_messages(model), _form_names(model))
+                          _has_timers(model), _catches_messages(model), _form_names(model),
+                          _start_roles(model))
 
     def clear(self):
         with self._lock:
@@ -64,6 +68,15 @@ def _has_timers(model) -> bool:
     return any(isinstance(getattr(task_spec, "event_definition", None), TimerEventDefinition)
                or _has_multiple_timer(getattr(task_spec, "event_definition", None))
                for spec in specs for task_spec in spec.task_specs.values())
+
+
+def _start_roles(model) -> frozenset | None:
+    from SpiffWorkflow.bpmn.specs.event_definitions.simple import NoneEventDefinition
+    from SpiffWorkflow.bpmn.specs.mixins.events.start_event import StartEvent
+    lanes = {task_spec.lane for task_spec in model.spec.task_specs.values()
+             if isinstance(task_spec, StartEvent)
+             and isinstance(task_spec.event_definition, NoneEventDefinition)}
+    return None if not lanes or None in lanes else frozenset(lanes)
 
 
 def _form_names(model) -> tuple:

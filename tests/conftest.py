@@ -88,6 +88,15 @@ def bpmn(name: str) -> dict[str, bytes]:
     return {path.name: path.read_bytes()}
 
 
+def province_started_model() -> dict[str, bytes]:
+    """plan_review with its start event in the province lane, as process `province_review`."""
+    xml = bpmn("plan_review.bpmn")["plan_review.bpmn"].decode()
+    xml = xml.replace('id="plan_review"', 'id="province_review"').replace(
+        "<bpmn:flowNodeRef>Task_Plan</bpmn:flowNodeRef>",
+        "<bpmn:flowNodeRef>StartEvent</bpmn:flowNodeRef><bpmn:flowNodeRef>Task_Plan</bpmn:flowNodeRef>")
+    return {"province_review.bpmn": xml.encode()}
+
+
 PASSWORD = "secret-pass"
 
 

@@ -4,7 +4,7 @@ from sqlalchemy import select
 
 from engine import Conflict, Forbidden, InvalidData, NotFound
 from engine.storage import AuditEvent, Case, CaseTask
-from tests.conftest import bpmn
+from tests.conftest import bpmn, province_started_model
 
 
 @pytest.fixture
@@ -119,3 +119,21 @@ def test_suspend_resume_terminate(deployed):
         deployed.terminate_case(started.case_id, "admin")
     with pytest.raises(Forbidden):
         deployed.suspend_case(started.case_id, "auditor")
+
+
+def test_the_lane_of_the_start_event_says_who_may_start(campaign_orgs):
+    engine = campaign_orgs
+    engine.deploy(province_started_model())
+    assert engine.start_case("province_review", "zj_staff").tasks
+    for user in ("admin", "system"):
+        engine.start_case("province_review", user, organisation="zj")
+    for user in ("hz_staff", "ministry_officer"):  # a city role in the province; another role
+        with pytest.raises(Forbidden, match=f"'{user}' may not start 'province_review'.*province"):
+            engine.start_case("province_review", user)
+    with pytest.raises(Forbidden, match="Auditors"):
+        engine.start_case("province_review", "auditor")
+    engine.deploy(bpmn("plan_review.bpmn"))  # a start event in no lane: anyone but auditors
+    assert engine.start_case("plan_review", "hz_staff").tasks
+    with engine.session() as s:
+        started_by = sorted(s.scalars(select(Case.started_by)).all())
+    assert started_by == ["admin", "hz_staff", "system", "zj_staff"]

@@ -4,6 +4,7 @@ import pytest
 from sqlalchemy import select
 
 from engine.storage import ApiToken
+from tests.conftest import province_started_model
 from tests.web.conftest import open_task
 from web.api.tokens import create_token, digest
 
@@ -67,6 +68,13 @@ def test_start_list_claim_complete_history(app, api):
     assert case["business_key"] == "api-1" and case["facts"]["title"] == "联盟活动"
     history = api("GET", f"/cases/{case_id}/history").json["events"]
     assert [e["kind"] for e in history] == ["case_started", "task_claimed", "task_completed"]
+
+
+def test_starting_a_process_started_in_another_roles_lane_is_403(app, api):
+    app.extensions["liandong"].deploy(province_started_model())
+    refused = api("POST", "/cases", user="hz_staff", json={"process_key": "province_review"})
+    assert refused.status_code == 403 and "province" in refused.json["message"]
+    assert api("POST", "/cases", json={"process_key": "province_review"}).status_code == 201
 
 
 def test_access_through_the_api(app, api):

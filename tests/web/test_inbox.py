@@ -2,6 +2,7 @@
 sorting, pagination, the overdue badge, and the start page."""
 from datetime import timedelta
 
+from tests.conftest import province_started_model
 from tests.web.conftest import open_task
 
 
@@ -78,6 +79,17 @@ def test_start_page_lists_latest_versions_and_starts_a_case(app, staff):
     page = me.get(response.headers["Location"]).get_data(as_text=True)
     assert "制定联动活动方案" in page
     assert me.post("/start", {"process_key": "no-such"}).status_code == 404
+
+
+def test_start_page_lists_only_what_the_person_may_start(app, staff):
+    engine = app.extensions["liandong"]
+    engine.deploy(province_started_model())
+    assert 'value="province_review"' in staff("zj_staff").get("/start").get_data(as_text=True)
+    city = staff("hz_staff")
+    page = city.get("/start").get_data(as_text=True)
+    assert 'value="province_review"' not in page and 'value="plan_review"' in page
+    response = city.post("/start", {"process_key": "province_review"})
+    assert response.status_code == 403 and "province_review" in response.get_data(as_text=True)
 
 
 def test_auditor_sees_no_start_link_and_no_inbox_tasks(app, staff):

@@ -66,7 +66,10 @@ def document() -> dict:
                         "process_key": {"type": "string"}, "business_key": {"type": "string"},
                         "organisation": {"type": "string"}, "data": {"type": "object"}}}}}},
                 "responses": {"201": _ok("Started.", {"$ref": "#/components/schemas/Progress"}),
-                              **COMMON, "422": _error("Bad input.")}}},
+                              **COMMON,
+                              "403": _error("Not yours to start: the process's start event lies in "
+                                            "the lane of a role you do not hold there."),
+                              "422": _error("Bad input.")}}},
             "/cases/{case_id}": {"get": {
                 "summary": "A case: status, key facts, open tasks.", "parameters": [CASE_ID],
                 "responses": {"200": _ok("The case.", {"type": "object"}), **COMMON}}},

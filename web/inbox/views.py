@@ -58,8 +58,9 @@ def index():
 @bp.get("/start")
 @login_required
 def start():
-    with current_engine().db.read() as session:
-        versions = queries.startable_processes(session, current_actor())
+    engine = current_engine()
+    with engine.db.read() as session:
+        versions = queries.startable_processes(session, current_actor(), engine.specs)
     return render_template("inbox/start.html", versions=versions)
 
 
