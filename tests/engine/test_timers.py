@@ -37,6 +37,23 @@ def _case(engine, case_id):
         return s.get(Case, case_id)
 
 
+def test_a_suspended_case_fires_no_timer_until_resumed(engine, clock):
+    """Suspending a case puts its timers aside (the scheduler has nothing to claim); resuming
+    runs at once what fell due meanwhile."""
+    engine.deploy(bpmn("timers/wait.bpmn"))
+    started = engine.start_case("wait", data={"plan_deadline": (clock.now() + timedelta(days=1)).isoformat(),
+                                              "budget_per_city": 10})
+    engine.suspend_case(started.case_id, "system", "paused")
+    clock.advance(timedelta(days=2))
+    assert engine.fire_due_timers().claimed == 0
+    assert _rows(engine, case_id=started.case_id, status="pending") == []
+    assert _case(engine, started.case_id).status == "suspended"
+    engine.resume_case(started.case_id, "system")
+    assert _case(engine, started.case_id).status == "completed"
+    [resumed] = _events(engine, started.case_id, "case_resumed")
+    assert "Wait" in resumed.detail["path"]
+
+
 def test_intermediate_timer_fires_once_when_due_and_not_before(engine, clock):
     engine.deploy(bpmn("timers/wait.bpmn"))
     deadline = clock.now() + timedelta(days=19)
