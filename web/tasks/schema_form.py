@@ -293,10 +293,15 @@ def _value_of(kind, prop, fld, ui, path, parsed):
                 for p in [p for p in parsed.fields if p.startswith(f"{path}.{len(rows)}.")]:
                     parsed.fields.pop(p)
         return rows
-    if kind == "list":
+    if kind == "list":  # empty entries are dropped: item n of the JSON is the n-th filled entry
         items = prop.get("items") or {}
-        values = [_value_of(kind_of(items, {}), items, e, {}, f"{path}.{i}", parsed) for i, e in enumerate(fld.entries)]
-        return [v for v in values if not _empty(v)]
+        values = []
+        for entry in fld.entries:
+            value = _value_of(kind_of(items, {}), items, entry, {}, f"{path}.{len(values)}", parsed)
+            if not _empty(value):
+                parsed.fields[f"{path}.{len(values)}"] = entry
+                values.append(value)
+        return values
     return raw if raw not in (None, "") else None
 
 
