@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session, undefer
 from sqlalchemy.orm.exc import StaleDataError
 from SpiffWorkflow.exceptions import SpiffWorkflowException
 
-from . import audit, case_rows, case_writes, links, projection, runtime, serialization
+from . import audit, case_rows, case_writes, fired_timers, links, projection, runtime, serialization
 from .errors import Conflict, ExecutionError, LiandongError, NotFound
 from .storage import Case, CaseStage
 
@@ -67,9 +67,17 @@ class OpenCase:
         self.path: list[str] = []
         self.finished_by: dict[str, str] = {}
         self.new_tasks = []
+        self.fired: list[fired_timers.Fired] = []  # timers this command fired, not yet saved
+        self.fired_saved: list[fired_timers.Fired] = []  # saved, their events not yet recorded
 
     def advance(self) -> None:
+        due = fired_timers.due(self, self.ctx.now()) if self.bundle.has_timers else None
         self.path.extend(runtime.advance(self.workflow))
+        if due:
+            self.fired.extend(fired_timers.fired(due))
+
+    def fired_task(self, task) -> bool:
+        return any(f.task is task for f in self.fired + self.fired_saved)
 
     def save(self) -> None:
         """Write the state and bring the query rows in step with it."""
@@ -88,6 +96,9 @@ class OpenCase:
         case.last_error = case.last_error_element = None
         if not self.row_written:  # a new case: inserted once, with its state
             self._insert(requests, case.stage and case.stage != stage_before)
+        if self.fired:  # before the rows follow the workflow: a cycle's next time gets a new one
+            fired_timers.mark(self.session, case, self.fired, now)
+            self.fired_saved, self.fired = self.fired_saved + self.fired, []
         if case.stage and case.stage != stage_before:  # the dashboard's stage timeline
             self.session.add(CaseStage(case_id=case.id, stage=case.stage, reached_at=now))
         ready = projection.ready_tasks(self.workflow)
@@ -115,13 +126,24 @@ class OpenCase:
         self.seen = case_rows.snapshot(self.case)
 
     def record(self, kind: str, element_id=None, task_id=None, **detail) -> None:
+        """Append the command's event, then those of the timers it fired."""
         if self.path:
             detail.setdefault("path", list(self.path))
         if self.new_tasks:
             detail.setdefault("opened", [{"id": t.id, "element_id": t.element_id, "name": t.name,
                                           "lane": t.lane} for t in self.new_tasks])
         now = self.ctx.now()
-        events = [audit.chain(self.case, kind, self.actor, now, element_id, task_id, detail)]
+        self._append([(kind, element_id, task_id, detail)], now)
+
+    def record_fired_timers(self, node=None) -> None:
+        """Append the `timer_fired` events of the timers fired and saved so far."""
+        self._append([], self.ctx.now(), node)
+
+    def _append(self, entries, now, node=None) -> None:
+        entries = entries + fired_timers.record(self, self.fired_saved, now, node)
+        self.fired_saved = []
+        events = [audit.chain(self.case, kind, self.actor, now, element_id, task_id, detail)
+                  for kind, element_id, task_id, detail in entries]
         if self.case.status == "completed" and not self.completion_recorded:
             events.append(audit.chain(self.case, "case_completed", self.actor, now))
             self.completion_recorded = True

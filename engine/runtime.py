@@ -97,9 +97,13 @@ def waiting_timers(workflow: BpmnWorkflow) -> list[WaitingTimer]:
             continue
         due = _due_time(task, definition)
         if due is not None:
-            found.append(WaitingTimer(str(task.id), element_id(task), _kind(definition),
-                                      definition.expression, due))
+            found.append(waiting_timer(task, due))
     return found
+
+
+def waiting_timer(task, due: datetime) -> WaitingTimer:
+    definition = task.task_spec.event_definition
+    return WaitingTimer(str(task.id), element_id(task), _kind(definition), definition.expression, due)
 
 
 def timer_due(task):

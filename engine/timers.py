@@ -19,11 +19,10 @@ from dataclasses import dataclass
 from datetime import timedelta
 from uuid import UUID
 
-from SpiffWorkflow.util.task import TaskState
 from sqlalchemy import and_, or_, select, update
 from sqlalchemy.orm import Session
 
-from . import notifications, runtime, start_timers
+from . import runtime, start_timers
 from .casework import engine_errors, open_case
 from .errors import Conflict, Forbidden, LiandongError, NotFound
 from .storage import Incident, Timer
@@ -124,9 +123,10 @@ def lock_claimed(session: Session, timer_id: int, node: str) -> Timer | None:
 def _fire_case_timer(ctx, session: Session, case_id: int, timer_id: int, node: str) -> str:
     """Fire the claimed timer, and with it every other timer of the case already due.
 
-    The engine fires all due timers of a workflow in one pass, so each one that fired gets
-    its row marked, its `timer_fired` event and its reminders here, whichever was claimed.
-    A cycle that came round several times while nobody ticked reminds once.
+    The engine fires all due timers of a workflow in one pass; `OpenCase` marks each one's
+    row, records its `timer_fired` event and writes its reminders (engine.fired_timers),
+    whichever was claimed. A cycle that came round several times while nobody ticked
+    reminds once.
     """
     with open_case(ctx, session, case_id, ctx.system_actor) as opened:
         row = lock_claimed(session, timer_id, node)
@@ -141,37 +141,19 @@ def _fire_case_timer(ctx, session: Session, case_id: int, timer_id: int, node: s
             row.claimed_by, row.claimed_at, row.retry_at = None, None, now + _lease(ctx)
             return SKIPPED
         task = opened.workflow.get_task_from_id(UUID(row.task_id)) if row.task_id else None
-        if task is None or runtime.timer_due(task) is None:
+        due_at = runtime.timer_due(task) if task is not None else None
+        if due_at is None:
             row.status = "cancelled"  # the workflow no longer waits on it
             return SKIPPED
-        due = {t: runtime.timer_due(t) for t in opened.workflow.get_tasks(state=TaskState.WAITING)}
-        due = {t: at for t, at in due.items() if at is not None and at <= now}
-        if task not in due:
+        if due_at > now:
             row.claimed_by = row.claimed_at = None  # not due for the engine yet
             return SKIPPED
-        plans = {t: notifications.plan_for_timer(session, opened.case, opened.workflow, t)
-                 for t in due}
         opened.advance()
-        fired = [t for t, at in due.items()
-                 if t.state != TaskState.WAITING or runtime.timer_due(t) != at]
-        if task not in fired:
+        if not opened.fired_task(task):
             row.claimed_by = row.claimed_at = None
             return SKIPPED
-        rows = {r.task_id: r for r in session.scalars(
-            select(Timer).where(Timer.case_id == case_id, Timer.status == "pending",
-                                Timer.task_id.in_([str(t.id) for t in fired])).with_for_update())}
-        for fired_row in rows.values():
-            fired_row.status, fired_row.fired_at = "fired", now
         opened.save()
-        for fired_task in fired:
-            fired_row = rows.get(str(fired_task.id))
-            if fired_row is None:
-                continue
-            late = round((now - fired_row.due_at).total_seconds(), 3)
-            opened.record("timer_fired", fired_row.element_id, fired_row.task_id,
-                          timer_id=fired_row.id, due_at=fired_row.due_at.isoformat(),
-                          late_seconds=late, node=node)
-            notifications.send_planned(session, ctx, opened.case, fired_row, plans[fired_task])
+        opened.record_fired_timers(node)
         return FIRED
 
 

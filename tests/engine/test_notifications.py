@@ -7,7 +7,7 @@ import pytest
 from sqlalchemy import select
 
 from engine import notifications
-from engine.storage import Notification, User
+from engine.storage import AuditEvent, Notification, Timer, User
 from tests.conftest import bpmn
 
 
@@ -112,3 +112,26 @@ def test_an_unreachable_smtp_server_loses_no_mail(campaign_orgs, clock, smtp_ser
     assert notifications.deliver_email(engine) == 0
     engine.settings = engine.settings.with_(smtp_port=port)
     assert notifications.deliver_email(engine) == 1 and len(inbox.messages) == 1
+
+
+def test_a_timer_that_fell_due_while_suspended_fires_on_resume_with_its_trace(campaign_orgs, clock):
+    """Resuming fires the overdue reminder itself: the same row, event and reminders as when
+    the scheduler fires it."""
+    engine = campaign_orgs
+    started = _reminder_case(engine, clock)
+    engine.suspend_case(started.case_id, "zj_staff", "waiting for the budget")
+    clock.advance(timedelta(hours=1, minutes=30))
+    assert engine.fire_due_timers().claimed == 0
+    engine.resume_case(started.case_id, "zj_staff")
+    with engine.session() as s:
+        kinds = s.scalars(select(AuditEvent.kind).where(AuditEvent.case_id == started.case_id)
+                          .order_by(AuditEvent.seq)).all()
+        fired = s.scalars(select(AuditEvent).where(AuditEvent.kind == "timer_fired")).one()
+        rows = s.scalars(select(Timer).where(Timer.element_id == "Remind").order_by(Timer.id)).all()
+        recipients = sorted(s.scalars(select(Notification.username)).all())
+    assert kinds[-2:] == ["case_resumed", "timer_fired"]
+    assert fired.element_id == "Remind" and fired.detail["late_seconds"] == 1800.0
+    assert [(r.status, r.id == fired.detail["timer_id"]) for r in rows] == \
+        [("cancelled", False), ("fired", True), ("pending", False)]  # suspended, fired, next cycle
+    assert recipients == ["zj_staff", "zj_staff2"]
+    assert engine.fire_due_timers().fired == 0  # fired once

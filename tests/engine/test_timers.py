@@ -51,7 +51,9 @@ def test_a_suspended_case_fires_no_timer_until_resumed(engine, clock):
     engine.resume_case(started.case_id, "system")
     assert _case(engine, started.case_id).status == "completed"
     [resumed] = _events(engine, started.case_id, "case_resumed")
-    assert "Wait" in resumed.detail["path"]
+    [fired] = _events(engine, started.case_id, "timer_fired")
+    assert "Wait" in resumed.detail["path"] and fired.element_id == "Wait"
+    assert [r.status for r in _rows(engine, case_id=started.case_id)] == ["cancelled", "fired"]
 
 
 def test_intermediate_timer_fires_once_when_due_and_not_before(engine, clock):
