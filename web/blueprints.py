@@ -10,4 +10,5 @@ BLUEPRINTS = [
     "web.api",
     "web.processes",
     "web.cases",
+    "web.vendor",
 ]

@@ -20,6 +20,8 @@ MIWG = ROOT.parent / "shared" / "peers" / "miwg"
 BPMN_NS = "http://www.omg.org/spec/BPMN/20100524/MODEL"
 DI_NS = "http://www.omg.org/spec/BPMN/20100524/DI"
 EXCHANGE = ROOT / "processes" / "exchange" / "exchange.bpmn"
+EVALUATION = ROOT / "processes" / "evaluation" / "evaluation.bpmn"
+GRADING = ROOT / "processes" / "evaluation" / "grading.dmn"
 
 
 def _elements(xml: bytes) -> dict:
@@ -223,10 +225,12 @@ def test_blank_diagram_and_uploaded_files(modeler_site):
     page.evaluate("window.liandongModeler.ready")
     [blank] = page.evaluate("Object.keys(window.liandongModeler.state.files)")
     task_id = page.evaluate(BLANK_TO_PROCESS)
-    # A .dmn file uploaded beside the diagram opens as text and goes with the model.
-    page.set_input_files("#file-upload", str(ROOT / "processes" / "evaluation" / "grading.dmn"))
+    # A .dmn file uploaded beside the diagram opens in the decision table editor and goes
+    # with the model.
+    page.set_input_files("#file-upload", str(GRADING))
     page.wait_for_function("document.querySelector('#file-select').value === 'grading.dmn'")
-    assert "decision" in page.input_value("#text-editor")
+    page.wait_for_selector("#dmn-canvas .tjs-table")
+    assert page.is_hidden("#text-editor") and page.is_hidden("#canvas")
     page.select_option("#file-select", blank)
     page.fill("#model-key", "hello_world")
     page.click("#btn-deploy")
@@ -236,3 +240,32 @@ def test_blank_diagram_and_uploaded_files(modeler_site):
     # Deployed with its warnings listed: the new task has no lane and no form.
     rules = page.eval_on_selector_all(f"li.problem[data-element='{task_id}']", "items => items.map(i => i.dataset.rule)")
     assert "user-task-form" in rules
+
+
+def test_owner_changes_a_decision_table_in_the_modeler_and_deploys_it(modeler_site):
+    engine = modeler_site.engine
+    engine.deploy({"evaluation.bpmn": EVALUATION.read_bytes(), "grading.dmn": GRADING.read_bytes()})
+    page = modeler_site.sign_in("owner")
+    page.goto(modeler_site.url + "/processes/modeler?key=evaluation")
+    page.evaluate("window.liandongModeler.ready")
+    page.select_option("#file-select", "grading.dmn")
+    table = page.wait_for_selector("#dmn-canvas .tjs-table")
+    assert page.is_hidden("#canvas") and page.is_hidden("#text-editor")
+    assert "当" in table.inner_text() and "则" in table.inner_text()  # When / Then, in Chinese
+    assert "No activity held: fail" in table.inner_text()
+    page.screenshot(path=str(modeler_site.artifacts / "modeler-decision-table-zh.png"))
+
+    cell = page.locator("#dmn-canvas td[data-element-id='Rule_1_points']")
+    cell.click()
+    page.keyboard.press("Control+A")
+    page.keyboard.type("1")
+    page.click("#btn-deploy")
+    page.wait_for_selector("#modeler-status.flash-success")
+    latest = engine.versions("evaluation")[0]
+    assert latest.version == 2
+    with engine.session() as s:
+        from engine.storage import ProcessFile
+        dmn = s.scalar(select(ProcessFile.content).where(ProcessFile.process_version_id == latest.id,
+                                                         ProcessFile.name == "grading.dmn")).decode()
+    rule = etree.fromstring(dmn.encode()).find(".//{*}outputEntry[@id='Rule_1_points']")
+    assert rule.findtext("{*}text") == "1"

@@ -1,5 +1,6 @@
-/* bpmn-js's translate service in Chinese: the palette, context pad, replace menu and
-   labels of the modeler. Selected by the page's locale; English is bpmn-js's own text. */
+/* bpmn-js's and dmn-js's translate service in Chinese: the palette, context pad, replace
+   menu and labels of the modeler, and the decision table editor. Selected by the page's
+   locale; English is the libraries' own text. */
 (function () {
   'use strict';
   var zh = {
@@ -150,7 +151,35 @@
     'no process or collaboration to display': '没有可显示的流程或协作',
     'element {element} referenced by {referenced}#{property} not yet drawn': '{referenced}#{property} 引用的元素 {element} 尚未绘制',
     'already rendered {element}': '{element} 已被渲染',
-    'failed to import {element}': '导入 {element} 失败'
+    'failed to import {element}': '导入 {element} 失败',
+    // dmn-js: the decision table editor
+    'When': '当', 'And': '且', 'Then': '则', 'Annotations': '注释', 'Annotation': '注释',
+    'Hit policy': '命中策略', 'Hit policy:': '命中策略：', 'Decision name': '决策名称',
+    'Decision name: ': '决策名称：', 'View DRD': '查看决策需求图',
+    'Input': '输入', 'Output': '输出', 'Input label': '输入标签', 'Input label: ': '输入标签：',
+    'Input expression': '输入表达式', 'Input expression: ': '输入表达式：',
+    'Input type': '输入类型', 'Input values': '输入取值', 'Output label': '输出标签',
+    'Output label: ': '输出标签：', 'Output name': '输出名称', 'Output name: ': '输出名称：',
+    'Output type': '输出类型', 'Output values': '输出取值', 'Expression': '表达式',
+    'Expression language': '表达式语言', 'Enter expression': '输入表达式', 'Type': '类型',
+    'Add rule': '添加规则', 'Add rule above': '在上方添加规则', 'Add rule below': '在下方添加规则',
+    'Remove rule': '删除规则', 'Copy rule': '复制规则', 'Cut rule': '剪切规则', 'Move rule': '移动规则',
+    'Paste rule above': '粘贴到上方', 'Paste rule below': '粘贴到下方',
+    'Add input': '添加输入', 'Add output': '添加输出',
+    'Add input column left': '在左侧添加输入列', 'Add input column right': '在右侧添加输入列',
+    'Add output column left': '在左侧添加输出列', 'Add output column right': '在右侧添加输出列',
+    'Remove input column': '删除输入列', 'Remove output column': '删除输出列',
+    'Add cell description': '添加单元格说明', 'Remove cell description': '删除单元格说明',
+    'Edit': '编辑', 'Edit string': '编辑文本', 'Edit number': '编辑数值', 'Edit boolean': '编辑布尔值',
+    'Edit date': '编辑日期', 'Edit input': '编辑输入', 'Edit output': '编辑输出',
+    'Value': '值', 'Values': '取值', 'Predefined values': '预设取值', 'Custom values': '自定义取值',
+    'Add values': '添加取值', 'Add predefined values': '添加预设取值', 'Clear predefined values': '清除预设取值',
+    'No values': '无取值', 'Match one': '匹配其一', 'Match none': '都不匹配',
+    'Comparison': '比较', 'Range': '范围', 'Comparison operator': '比较运算符',
+    'Equals': '等于', 'Less': '小于', 'Less or equals': '小于等于', 'Greater': '大于',
+    'Greater or equals': '大于等于', 'Include': '包含', 'Exclude': '不包含',
+    'Start value': '起始值', 'End value': '结束值', 'Test type': '判断方式',
+    'Strings must be in double quotes': '文本须加双引号', 'Yes': '是', 'No': '否', 'Resize': '调整宽度'
   };
 
   function makeTranslate(dictionary) {
@@ -165,7 +194,7 @@
 
   window.LiandongModelerI18n = {
     zh_CN: zh,
-    /** A bpmn-js module overriding its `translate` service for `locale`. */
+    /** A bpmn-js/dmn-js module overriding their `translate` service for `locale`. */
     translateModule: function (locale) {
       return { translate: ['value', makeTranslate(locale === 'zh_CN' ? zh : null)] };
     }

@@ -8,10 +8,13 @@
   var csrf = document.querySelector('meta[name=csrf-token]').content;
   var $ = function (id) { return document.getElementById(id); };
 
-  var modeler = new window.BpmnJS({
-    container: '#canvas',
-    additionalModules: [window.LiandongModelerI18n.translateModule(config.locale)]
-  });
+  var translation = window.LiandongModelerI18n.translateModule(config.locale);
+  var modeler = new window.BpmnJS({ container: '#canvas', additionalModules: [translation] });
+  // .dmn files open in dmn-js's editor, on their decision table (the DRD one click away).
+  // (dmn-js drops `common.additionalModules`: each view gets the translation itself.)
+  var decisions = new window.DmnJS({ container: '#dmn-canvas', drd: { additionalModules: [translation] },
+                                     decisionTable: { additionalModules: [translation] },
+                                     literalExpression: { additionalModules: [translation] } });
   var state = { key: config.key || '', version: config.version, files: {}, forms: {}, current: null,
                 problems: [], markers: [] };
 
@@ -38,15 +41,24 @@
 
   // -- files -----------------------------------------------------------------------------
   function isDiagram(name) { return /\.bpmn$/.test(name); }
+  function isDecision(name) { return /\.dmn$/.test(name); }
 
   function storeCurrent() {
-    if (!state.current) { return Promise.resolve(); }
-    if (!isDiagram(state.current)) {
-      state.files[state.current] = $('text-editor').value;
-      return Promise.resolve();
+    var name = state.current;
+    if (!name) { return Promise.resolve(); }
+    if (isDiagram(name) || isDecision(name)) {
+      return (isDiagram(name) ? modeler : decisions).saveXML({ format: true }).then(function (result) {
+        state.files[name] = result.xml;
+      });
     }
-    return modeler.saveXML({ format: true }).then(function (result) {
-      state.files[state.current] = result.xml;
+    state.files[name] = $('text-editor').value;
+    return Promise.resolve();
+  }
+
+  function openDecision(name) {
+    return decisions.importXML(state.files[name]).then(function () {
+      var table = decisions.getViews().filter(function (v) { return v.type === 'decisionTable'; })[0];
+      return table ? decisions.open(table) : null;
     });
   }
 
@@ -56,7 +68,9 @@
       $('file-select').value = name;
       var diagram = isDiagram(name);
       $('canvas').hidden = !diagram;
-      $('text-editor').hidden = diagram;
+      $('dmn-canvas').hidden = !isDecision(name);
+      $('text-editor').hidden = diagram || isDecision(name);
+      if (isDecision(name)) { return openDecision(name); }
       if (!diagram) {
         $('text-editor').value = state.files[name];
         return null;
@@ -294,7 +308,7 @@
 
   // For people who script the page (and the browser tests).
   window.liandongModeler = {
-    modeler: modeler, state: state, load: load, open: open, validate: validate, deploy: deploy,
+    modeler: modeler, decisions: decisions, state: state, load: load, open: open, validate: validate, deploy: deploy,
     saveDraft: saveDraft, setFiles: setFiles, addForm: panels.addForm, allFiles: allFiles,
     setSpiffProperty: panels.setSpiffProperty, spiffProperty: panels.spiffProperty,
     ready: load()
