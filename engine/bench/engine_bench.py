@@ -15,7 +15,6 @@ from pathlib import Path
 
 from SpiffWorkflow.bpmn import BpmnWorkflow
 from SpiffWorkflow.util.task import TaskState
-
 from sqlalchemy import select
 
 from .. import Engine, Settings, identity
