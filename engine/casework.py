@@ -67,17 +67,18 @@ class OpenCase:
         self.path: list[str] = []
         self.finished_by: dict[str, str] = {}
         self.new_tasks = []
-        self.fired: list[fired_timers.Fired] = []  # timers this command fired, not yet saved
+        # Timers due when loaded or before an advance: running a task may fire them too.
+        self.due_timers = fired_timers.due(self, ctx.now()) if self.bundle.has_timers else {}
         self.fired_saved: list[fired_timers.Fired] = []  # saved, their events not yet recorded
 
     def advance(self) -> None:
-        due = fired_timers.due(self, self.ctx.now()) if self.bundle.has_timers else None
+        if self.bundle.has_timers:
+            for task, due in fired_timers.due(self, self.ctx.now()).items():
+                self.due_timers.setdefault(task, due)
         self.path.extend(runtime.advance(self.workflow))
-        if due:
-            self.fired.extend(fired_timers.fired(due))
 
     def fired_task(self, task) -> bool:
-        return any(f.task is task for f in self.fired + self.fired_saved)
+        return any(f.task is task for f in fired_timers.fired(self.due_timers))
 
     def save(self) -> None:
         """Write the state and bring the query rows in step with it."""
@@ -96,9 +97,12 @@ class OpenCase:
         case.last_error = case.last_error_element = None
         if not self.row_written:  # a new case: inserted once, with its state
             self._insert(requests, case.stage and case.stage != stage_before)
-        if self.fired:  # before the rows follow the workflow: a cycle's next time gets a new one
-            fired_timers.mark(self.session, case, self.fired, now)
-            self.fired_saved, self.fired = self.fired_saved + self.fired, []
+        firings = fired_timers.fired(self.due_timers) if self.due_timers else []
+        if firings:  # before the rows follow the workflow: a cycle's next time gets a new one
+            fired_timers.mark(self.session, case, firings, now)
+            for firing in firings:
+                del self.due_timers[firing.task]
+            self.fired_saved += firings
         if case.stage and case.stage != stage_before:  # the dashboard's stage timeline
             self.session.add(CaseStage(case_id=case.id, stage=case.stage, reached_at=now))
         ready = projection.ready_tasks(self.workflow)

@@ -4,8 +4,9 @@ a `timer_fired` event in the case's history and the reminders it was set to send
 SpiffWorkflow fires every due timer whenever a workflow advances, so the scheduler is not
 the only one firing them: resuming a suspended case fires what fell due meanwhile, and
 completing a task or delivering a message may fire an overdue timer on another branch
-before the scheduler's next tick. `OpenCase` notes the due timers before each advance and
-what fired after it, so every firing leaves the same trace.
+before the scheduler's next tick (SpiffWorkflow may fire it while running the task).
+`OpenCase` notes the timers due when it loads the case and before each advance, and at
+save sees which of them fired, so every firing leaves the same trace.
 """
 from dataclasses import dataclass
 from datetime import datetime

@@ -56,6 +56,25 @@ def test_a_suspended_case_fires_no_timer_until_resumed(engine, clock):
     assert [r.status for r in _rows(engine, case_id=started.case_id)] == ["cancelled", "fired"]
 
 
+def test_an_overdue_timer_fired_by_another_command_leaves_the_schedulers_trace(engine, clock):
+    """Completing a task on one branch moves the case on, and the timer overdue on the
+    other branch fires in that command: its row, its event after the command's own."""
+    engine.deploy(bpmn("timers/beside.bpmn"))
+    started = engine.start_case("beside")
+    clock.advance(timedelta(hours=2))  # no scheduler tick in between
+    engine.complete_task(started.tasks[0], "system", {})
+    assert _case(engine, started.case_id).status == "completed"
+    with engine.session() as s:
+        kinds = s.scalars(select(AuditEvent.kind).where(AuditEvent.case_id == started.case_id)
+                          .order_by(AuditEvent.seq)).all()
+    assert kinds == ["case_started", "task_completed", "timer_fired", "case_completed"]
+    [fired] = _events(engine, started.case_id, "timer_fired")
+    [row] = _rows(engine, case_id=started.case_id)
+    assert (row.status, row.id, fired.element_id) == ("fired", fired.detail["timer_id"], "Checkpoint")
+    assert fired.detail["late_seconds"] == 3600.0
+    assert engine.fire_due_timers().claimed == 0
+
+
 def test_intermediate_timer_fires_once_when_due_and_not_before(engine, clock):
     engine.deploy(bpmn("timers/wait.bpmn"))
     deadline = clock.now() + timedelta(days=19)
