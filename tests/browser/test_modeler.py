@@ -251,7 +251,9 @@ def test_owner_changes_a_decision_table_in_the_modeler_and_deploys_it(modeler_si
     page.select_option("#file-select", "grading.dmn")
     table = page.wait_for_selector("#dmn-canvas .tjs-table")
     assert page.is_hidden("#canvas") and page.is_hidden("#text-editor")
-    assert "当" in table.inner_text() and "则" in table.inner_text()  # When / Then, in Chinese
+    header = table.inner_text()
+    assert "当" in header and "则" in header  # When / Then, in Chinese
+    assert page.inner_text("#dmn-canvas .hit-policy .dms-input") == "唯一"  # the hit policy Unique
     assert "No activity held: fail" in table.inner_text()
     page.screenshot(path=str(modeler_site.artifacts / "modeler-decision-table-zh.png"))
 

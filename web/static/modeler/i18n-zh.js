@@ -179,7 +179,11 @@
     'Equals': '等于', 'Less': '小于', 'Less or equals': '小于等于', 'Greater': '大于',
     'Greater or equals': '大于等于', 'Include': '包含', 'Exclude': '不包含',
     'Start value': '起始值', 'End value': '结束值', 'Test type': '判断方式',
-    'Strings must be in double quotes': '文本须加双引号', 'Yes': '是', 'No': '否', 'Resize': '调整宽度'
+    'Strings must be in double quotes': '文本须加双引号', 'Yes': '是', 'No': '否', 'Resize': '调整宽度',
+    // hit policies
+    'Unique': '唯一', 'First': '首个', 'Priority': '优先级', 'Any': '任一', 'Collect': '汇集',
+    'Collect (Sum)': '汇集（求和）', 'Collect (Min)': '汇集（最小值）', 'Collect (Max)': '汇集（最大值）',
+    'Collect (Count)': '汇集（计数）', 'Rule order': '规则顺序', 'Output order': '输出顺序'
   };
 
   function makeTranslate(dictionary) {
