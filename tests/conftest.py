@@ -161,3 +161,16 @@ def hold_after_load(engine, thread_name: str):
 
     engine.on_case_loaded = hold
     return loaded, release
+
+
+def interleave(loaded, release, held, waiter, why: str) -> None:
+    """Start thread `held` and wait until it holds its case (`hold_after_load`), start
+    `waiter` and check that it waits for the case's lock, then let both finish."""
+    held.start()
+    assert loaded.wait(10)
+    waiter.start()
+    waiter.join(0.5)
+    assert waiter.is_alive(), why
+    release.set()
+    held.join(10)
+    waiter.join(10)

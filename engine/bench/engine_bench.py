@@ -93,7 +93,10 @@ def storage_floor(engine: Engine, n: int) -> float:
             cursor.execute(lock, (case_id,))
             cursor.fetchone()
             cursor.execute(write, (state, case_id))
-            cursor.execute("COMMIT") if sqlite else raw.commit()
+            if sqlite:
+                cursor.execute("COMMIT")
+            else:
+                raw.commit()
         return time.perf_counter() - began
     finally:
         raw.close()

@@ -9,7 +9,7 @@ import threading
 import pytest
 
 from engine import Conflict
-from tests.conftest import bpmn, hold_after_load
+from tests.conftest import bpmn, hold_after_load, interleave
 
 
 def test_same_task_completed_twice_at_once(campaign_orgs):
@@ -28,14 +28,7 @@ def test_same_task_completed_twice_at_once(campaign_orgs):
 
     first = threading.Thread(target=attempt, args=("zj_staff",), name="first")
     second = threading.Thread(target=attempt, args=("zj_staff2",), name="second")
-    first.start()
-    assert first_loaded.wait(10)
-    second.start()
-    second.join(0.5)
-    assert second.is_alive(), "the second command must wait for the case's lock"
-    release.set()
-    first.join(10)
-    second.join(10)
+    interleave(first_loaded, release, first, second, "the second command must wait for the case's lock")
 
     assert outcomes["first"] == "ok"
     conflict = outcomes["second"]
@@ -94,14 +87,7 @@ def test_a_task_claimed_while_another_completes_it_is_not_completed(campaign_org
 
     claimer = threading.Thread(target=claim, name="claim")
     completer = threading.Thread(target=complete, name="complete")
-    claimer.start()
-    assert claim_loaded.wait(10)
-    completer.start()
-    completer.join(0.5)
-    assert completer.is_alive(), "completing must wait for the case's lock"
-    release.set()
-    claimer.join(10)
-    completer.join(10)
+    interleave(claim_loaded, release, claimer, completer, "completing must wait for the case's lock")
 
     assert outcomes["claim"] == "ok"
     assert isinstance(outcomes["complete"], Conflict) and "zj_staff2" in str(outcomes["complete"])

@@ -10,7 +10,7 @@ from engine.audit import verify_chain
 from engine.casework import record_failure
 from engine.deploy import deploy as deploy_files
 from engine.storage import AuditEvent, Case
-from tests.conftest import bpmn, hold_after_load
+from tests.conftest import bpmn, hold_after_load, interleave
 
 TEMPLATE = """<?xml version="1.0" encoding="UTF-8"?>
 <bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL"
@@ -86,16 +86,9 @@ def test_an_error_note_waits_for_a_command_holding_the_case(campaign_orgs):
     loaded, release = hold_after_load(engine, "completer")
     completer = threading.Thread(name="completer", target=engine.complete_task,
                                  args=(started.tasks[0], "zj_staff", {"title": "原方案", "budget": 9}))
-    completer.start()
-    assert loaded.wait(10)
     noter = threading.Thread(target=record_failure,
                              args=(engine, started.case_id, "Review", "The process failed."))
-    noter.start()
-    noter.join(0.5)
-    assert noter.is_alive(), "the note must wait for the case's lock"
-    release.set()
-    completer.join(10)
-    noter.join(10)
+    interleave(loaded, release, completer, noter, "the note must wait for the case's lock")
     case, events = _case(engine, started.case_id)
     assert events[-2:] == ["task_completed", "error"]
     assert case.last_error == "The process failed." and case.last_error_element == "Review"
