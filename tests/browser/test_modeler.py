@@ -219,7 +219,7 @@ BLANK_TO_PROCESS = """() => {
 }"""
 
 
-def test_blank_diagram_and_uploaded_files(modeler_site):
+def test_blank_diagram_and_uploaded_files(modeler_site, tmp_path):
     page = modeler_site.sign_in("owner")
     page.goto(modeler_site.url + "/processes/modeler")
     page.evaluate("window.liandongModeler.ready")
@@ -231,6 +231,18 @@ def test_blank_diagram_and_uploaded_files(modeler_site):
     page.wait_for_function("document.querySelector('#file-select').value === 'grading.dmn'")
     page.wait_for_selector("#dmn-canvas .tjs-table")
     assert page.is_hidden("#text-editor") and page.is_hidden("#canvas")
+    # One its editor cannot read opens as text, with an error, and keeps what it holds.
+    broken = tmp_path / "broken.dmn"
+    broken.write_text("<definitions><decision id='d'>", "utf-8")
+    page.set_input_files("#file-upload", str(broken))
+    page.wait_for_selector("#modeler-status.flash-error")
+    assert "broken.dmn" in page.inner_text("#modeler-status") and page.is_hidden("#dmn-canvas")
+    assert page.input_value("#text-editor") == "<definitions><decision id='d'>"
+    page.fill("#text-editor", "<definitions><decision id='d2'>")
+    page.select_option("#file-select", "grading.dmn")
+    page.wait_for_selector("#dmn-canvas .tjs-table")
+    assert "<decision id='d2'>" in page.evaluate("window.liandongModeler.state.files['broken.dmn']")
+    page.evaluate("delete window.liandongModeler.state.files['broken.dmn']")
     page.select_option("#file-select", blank)
     page.fill("#model-key", "hello_world")
     page.click("#btn-deploy")

@@ -180,6 +180,10 @@ def test_modeler_page_and_vendor_files(owner):
     with owner.get("/vendor/bpmn-js/bpmn-modeler.production.min.js") as script:
         assert script.status_code == 200 and len(script.data) > 100_000
     assert owner.get("/vendor/bpmn-js/../package.json").status_code == 404
+    with owner.get("/vendor/dmn-js/dmn-modeler.production.min.js") as script:
+        assert script.status_code == 200 and len(script.data) > 100_000
+    assert owner.get("/vendor/left-pad/index.js").status_code == 404  # not one of ours
+    assert owner.get("/vendor/dmn-js/../package.json").status_code == 404
 
 
 def test_pages_speak_chinese_and_english(app, owner):

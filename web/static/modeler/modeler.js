@@ -16,7 +16,7 @@
                                      decisionTable: { additionalModules: [translation] },
                                      literalExpression: { additionalModules: [translation] } });
   var state = { key: config.key || '', version: config.version, files: {}, forms: {}, current: null,
-                problems: [], markers: [] };
+                editor: null, problems: [], markers: [] };
 
   // -- talking to the server -------------------------------------------------------------
   function request(url, body) {
@@ -43,22 +43,49 @@
   function isDiagram(name) { return /\.bpmn$/.test(name); }
   function isDecision(name) { return /\.dmn$/.test(name); }
 
+  // Which editor holds the current file: 'bpmn', 'dmn' or 'text'. A file its library cannot
+  // read opens as text, so the owner can mend it and the editor's last model never replaces it.
   function storeCurrent() {
     var name = state.current;
     if (!name) { return Promise.resolve(); }
-    if (isDiagram(name) || isDecision(name)) {
-      return (isDiagram(name) ? modeler : decisions).saveXML({ format: true }).then(function (result) {
-        state.files[name] = result.xml;
-      });
+    if (state.editor === 'text') {
+      state.files[name] = $('text-editor').value;
+      return Promise.resolve();
     }
-    state.files[name] = $('text-editor').value;
-    return Promise.resolve();
+    return (state.editor === 'bpmn' ? modeler : decisions).saveXML({ format: true }).then(function (result) {
+      state.files[name] = result.xml;
+    });
+  }
+
+  function show(editor) {
+    state.editor = editor;
+    $('canvas').hidden = editor !== 'bpmn';
+    $('dmn-canvas').hidden = editor !== 'dmn';
+    $('text-editor').hidden = editor !== 'text';
+  }
+
+  function showText(name) {
+    show('text');
+    $('text-editor').value = state.files[name];
   }
 
   function openDecision(name) {
+    show('dmn');
     return decisions.importXML(state.files[name]).then(function () {
       var table = decisions.getViews().filter(function (v) { return v.type === 'decisionTable'; })[0];
       return table ? decisions.open(table) : null;
+    });
+  }
+
+  function openDiagram(name) {
+    show('bpmn');
+    return modeler.importXML(state.files[name]).then(function (result) {
+      var canvas = modeler.get('canvas');
+      canvas.zoom('fit-viewport', 'auto');
+      canvas.zoom(Math.min(canvas.zoom() * 0.85, 1.2), 'auto');  // leave room for the palette
+      canvas.scroll({ dx: 50, dy: 0 });
+      showMarkers();
+      return result;
     });
   }
 
@@ -66,22 +93,14 @@
     return storeCurrent().then(function () {
       state.current = name;
       $('file-select').value = name;
-      var diagram = isDiagram(name);
-      $('canvas').hidden = !diagram;
-      $('dmn-canvas').hidden = !isDecision(name);
-      $('text-editor').hidden = diagram || isDecision(name);
-      if (isDecision(name)) { return openDecision(name); }
-      if (!diagram) {
-        $('text-editor').value = state.files[name];
+      if (!isDiagram(name) && !isDecision(name)) {
+        showText(name);
         return null;
       }
-      return modeler.importXML(state.files[name]).then(function (result) {
-        var canvas = modeler.get('canvas');
-        canvas.zoom('fit-viewport', 'auto');
-        canvas.zoom(Math.min(canvas.zoom() * 0.85, 1.2), 'auto');  // leave room for the palette
-        canvas.scroll({ dx: 50, dy: 0 });
-        showMarkers();
-        return result;
+      return (isDiagram(name) ? openDiagram(name) : openDecision(name)).catch(function (err) {
+        showText(name);
+        status(text.unreadable.replace('{name}', name) + ' ' + err.message, 'error');
+        return null;
       });
     });
   }
