@@ -187,3 +187,13 @@ def test_an_error_on_one_item_of_a_list_is_shown_beside_that_item(app):
         assert parsed.data == {"tags": ["ok", "toolong"]}  # the empty entry is dropped
         assert _show_errors(parsed, {"tags.1": ["too long"]}) == []  # not at the top of the form
         assert [list(entry.errors) for entry in form["tags"].entries] == [[], [], ["too long"]]
+
+
+def test_a_form_missing_on_disk_leaves_the_facts_under_their_own_names(app):
+    from web.tasks.facts import labelled_facts
+    engine = app.extensions["liandong"]
+    schema = {"properties": {"budget": {"type": "number", "title": "预算"}}}
+    with app.test_request_context():
+        rows = labelled_facts(engine, ("no-such-form.json", "../../etc/passwd"), schema,
+                              {"budget": 3, "participants": 30, "stage": "planning"}, "zh_CN")
+    assert rows == [("预算", 3), ("participants", 30)]
