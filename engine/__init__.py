@@ -3,11 +3,11 @@ transaction. Nothing in this package imports Flask.
 
 The public surface is the `Engine` (its methods are the commands) and the errors.
 """
-from .clock import Clock, ManualClock
-from .config import Settings
-from .core import Engine
-from .errors import (Conflict, ExecutionError, Forbidden, InvalidData, LiandongError, ModelError,
-                     NotFound, ScriptError)
+from engine.clock import Clock, ManualClock
+from engine.config import Settings
+from engine.core import Engine
+from engine.errors import (Conflict, ExecutionError, Forbidden, InvalidData, LiandongError,
+    ModelError, NotFound, ScriptError)
 
 __all__ = ["Clock", "Conflict", "Engine", "ExecutionError", "Forbidden", "InvalidData",
            "LiandongError", "ManualClock", "ModelError", "NotFound", "ScriptError", "Settings"]

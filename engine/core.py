@@ -2,16 +2,17 @@
 and exposes the engine's commands. Built once per process (or per test)."""
 from contextlib import contextmanager
 
-from . import cases, lifecycle, links, queries, start_timers, timers
-from .clock import Clock
-from .clock import install as install_clock
-from .config import Settings
-from .deploy import deploy as deploy_files
-from .forms import FormStore
-from .identity import SYSTEM_ACTOR, Actor, ActorCache
-from .sandbox import ScriptEngine
-from .specs import SpecCache
-from .storage.db import Database
+from engine.commands import lifecycle, links, start, start_timers, tasks, timers
+from engine.reading import inbox as queries
+from engine.clock import Clock
+from engine.clock import install as install_clock
+from engine.config import Settings
+from engine.models.deploy import deploy as deploy_files
+from engine.models.forms import FormStore
+from engine.people.identity import SYSTEM_ACTOR, Actor, ActorCache
+from engine.sandbox.scripts import ScriptEngine
+from engine.models.specs import SpecCache
+from engine.storage.db import Database
 
 
 class Engine:
@@ -51,8 +52,8 @@ class Engine:
     # -- models -----------------------------------------------------------------------------
 
     def deploy(self, files: dict[str, bytes], user="system", key=None, name=None, form_exists=None):
-        from .validation import check_files
-        from .versions import require_owner
+        from engine.models.checks import check_files
+        from engine.models.versions import require_owner
         actor = self.actor(user)
         require_owner(actor, "deploy process models")
         form_exists = form_exists or self.forms.exists
@@ -64,30 +65,30 @@ class Engine:
             return result.version.model.key, result.version.version, result.created, result.warnings
 
     def versions(self, key):
-        from .versions import list_versions
+        from engine.models.versions import list_versions
         with self.db.read() as session:
             return list_versions(session, key)
 
     def diff_versions(self, key, old: int, new: int):
-        from .versions import diff_versions
+        from engine.models.versions import diff_versions
         with self.db.read() as session:
             return diff_versions(self, session, key, old, new)
 
     def migrate_cases(self, key, user, to_version=None, case_ids=None, dry_run=False):
-        """Move running cases of `key` to a newer version (see engine.migration)."""
-        from .migration import migrate_cases
+        """Move running cases of `key` to a newer version (see engine.commands.case_migration)."""
+        from engine.commands.case_migration import migrate_cases
         return migrate_cases(self, self.actor(user), key, to_version, case_ids, dry_run)
 
     # -- cases ------------------------------------------------------------------------------
 
     def start_case(self, process_key, user="system", data=None, **options):
-        started = cases.start_case(self, user, process_key, data, **options)
+        started = start.start_case(self, user, process_key, data, **options)
         if started.deliver:
             links.deliver_messages(self, around=[started.case_id])
         return started
 
     def complete_task(self, task_id, user, data=None):
-        done = cases.complete_task(self, user, task_id, data)
+        done = tasks.complete_task(self, user, task_id, data)
         if done.deliver:
             links.deliver_messages(self, around=[done.case_id])
         return done
@@ -98,13 +99,13 @@ class Engine:
         return links.deliver_messages(self, around=case_ids)
 
     def claim_task(self, task_id, user):
-        cases.claim_task(self, user, task_id)
+        tasks.claim_task(self, user, task_id)
 
     def unclaim_task(self, task_id, user):
-        cases.unclaim_task(self, user, task_id)
+        tasks.unclaim_task(self, user, task_id)
 
     def reassign_task(self, task_id, user, assignee):
-        cases.reassign_task(self, self.actor(user), task_id, assignee)
+        tasks.reassign_task(self, self.actor(user), task_id, assignee)
 
     def suspend_case(self, case_id, user, reason=""):
         lifecycle.suspend_case(self, self.actor(user), case_id, reason)

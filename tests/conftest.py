@@ -10,7 +10,7 @@ from urllib.parse import quote
 import pytest
 from sqlalchemy import create_engine, text
 
-from engine import identity
+from engine.people import identity
 from engine.clock import ManualClock
 from engine.config import Settings
 from engine.core import Engine
@@ -102,7 +102,7 @@ PASSWORD = "secret-pass"
 
 def demo_data(engine) -> None:
     """Ministry -> two provinces -> a city each, and a typical user for each role."""
-    from engine import identity
+    from engine.people import identity
     with engine.session() as s:
         identity.create_organisation(s, "ministry", "文化部公共文化司", kind="ministry")
         identity.create_organisation(s, "zj", "浙江省文化厅", parent="ministry", kind="province")

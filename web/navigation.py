@@ -12,7 +12,7 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from sqlalchemy import func, select
 
-from engine import queries
+from engine.reading import inbox as queries
 
 from .extensions import current_engine
 
@@ -38,7 +38,7 @@ def _extra_items(actor):
 
 
 def _bell(session, username):
-    if importlib.util.find_spec("engine.notifications") is None:
+    if importlib.util.find_spec("engine.people.notifications") is None:
         return None
     from engine.storage import Notification
     return session.scalar(select(func.count()).select_from(Notification).where(

@@ -3,7 +3,7 @@ from flask import abort, request
 from flask_login import UserMixin
 from sqlalchemy import select
 
-from engine import identity
+from engine.people import identity
 from engine.storage import User
 
 from .extensions import current_engine, login_manager

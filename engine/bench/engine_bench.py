@@ -17,12 +17,13 @@ from SpiffWorkflow.bpmn import BpmnWorkflow
 from SpiffWorkflow.util.task import TaskState
 from sqlalchemy import select
 
-from .. import Engine, Settings, identity
-from ..bpmn.parsing import parse_model
-from ..serialization import full_serializer
-from ..storage import Case
-from ..storage.schema import upgrade
-from .scratch import scratch_database
+from engine import Engine, Settings
+from engine.people import identity
+from engine.models.bpmn.parsing import parse_model
+from engine.runtime.state import full_serializer
+from engine.storage import Case
+from engine.storage.schema import upgrade
+from engine.bench.scratch import scratch_database
 
 MODEL = Path(__file__).with_name("model.bpmn")
 ROUNDS = 5

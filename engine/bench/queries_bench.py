@@ -11,16 +11,16 @@ import time
 
 from sqlalchemy import text
 
-from .. import Engine, Settings
-from ..dashboard import campaign_dashboard
-from ..history import case_history
-from ..identity import load_actor
-from ..queries import count_tasks, task_query
-from ..search import CaseFilter, search_cases
-from ..storage.schema import upgrade
-from .queries_generate import ACTIVITY, FORMS, generate
-from .queries_generate import DASHBOARD as DEFINITION
-from .scratch import scratch_database
+from engine import Engine, Settings
+from engine.reading.dashboard import campaign_dashboard
+from engine.reading.history import case_history
+from engine.people.identity import load_actor
+from engine.reading.inbox import count_tasks, task_query
+from engine.reading.search import CaseFilter, search_cases
+from engine.storage.schema import upgrade
+from engine.bench.queries_generate import ACTIVITY, FORMS, generate
+from engine.bench.queries_generate import DASHBOARD as DEFINITION
+from engine.bench.scratch import scratch_database
 
 
 def percentile(samples, q: float) -> float:

@@ -2,7 +2,7 @@
 
 Rows are written in bulk (COPY on PostgreSQL, executemany on SQLite), not through the engine's
 commands, but they are the rows the engine writes: every case's audit events form a valid
-hash chain ending in the case row's head (`engine.audit.chain_hash`), each event carries the
+hash chain ending in the case row's head (`engine.case.audit.chain_hash`), each event carries the
 `path`, `opened`, `submitted` and `changes` details the commands record, task rows open and
 close with the events, and stage rows follow the `stage` fact. The model is
 `report_cycle.bpmn` (submit, review, send back or approve), deployed under the campaign's
@@ -22,20 +22,12 @@ from types import SimpleNamespace
 
 from sqlalchemy import insert, text
 
-from .. import runtime, serialization
-from ..audit import GENESIS, chain_hash
-from ..dashboard import Definition
-from ..deploy import deploy as deploy_files
-from ..identity import SYSTEM_ACTOR
-from ..storage import (
-    AuditEvent,
-    Case,
-    CaseStage,
-    CaseTask,
-    Membership,
-    Organisation,
-    User,
-)
+from engine.runtime import workflow as runtime, state as serialization
+from engine.case.audit import GENESIS, chain_hash
+from engine.reading.dashboard import Definition
+from engine.models.deploy import deploy as deploy_files
+from engine.people.identity import SYSTEM_ACTOR
+from engine.storage import AuditEvent, Case, CaseStage, CaseTask, Membership, Organisation, User
 
 MODEL = Path(__file__).with_name("report_cycle.bpmn")
 #: The campaign's process keys and stages as the shipped dashboard definition names them.

@@ -1,4 +1,4 @@
-"""The audit trail: append-only, hash-chained per case (see engine.audit)."""
+"""The audit trail: append-only, hash-chained per case (see engine.case.audit)."""
 from sqlalchemy import ForeignKey, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 

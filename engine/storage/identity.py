@@ -42,7 +42,7 @@ class User(Base):
 
 
 class Membership(Base):
-    """A role held in one organisation. A lane names a role (see engine.identity)."""
+    """A role held in one organisation. A lane names a role (see engine.people.identity)."""
 
     __tablename__ = "memberships"
     __table_args__ = (UniqueConstraint("user_id", "organisation_id", "role"),

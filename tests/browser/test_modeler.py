@@ -8,9 +8,9 @@ import pytest
 from lxml import etree
 from sqlalchemy import select
 
-from engine import identity
-from engine.bpmn.xml import parse_xml
-from engine.forms import FormStore
+from engine.people import identity
+from engine.models.bpmn.xml import parse_xml
+from engine.models.forms import FormStore
 from engine.storage import Case, User
 from tests.conftest import DATA, ROOT
 

@@ -16,10 +16,11 @@ from datetime import datetime, timedelta
 import pytest
 from sqlalchemy import select
 
-from engine import Engine, campaign
+from engine import Engine
+from engine.campaign import setup as campaign
 from engine.clock import ManualClock
 from engine.config import ROOT, Settings
-from engine.model_files import collect
+from engine.models.files import collect
 from engine.storage import Case
 from engine.storage.schema import upgrade
 from tests.browser.conftest import serving

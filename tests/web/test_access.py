@@ -102,7 +102,7 @@ def test_engine_refuses_auditor_writes_even_without_the_web_guard(app, zj_task):
 
 def test_scoping_is_in_the_queries(app, zj_task):
     """Without any template in the way: the queries themselves hide another province's rows."""
-    from engine import queries
+    from engine.reading import inbox as queries
     engine = app.extensions["liandong"]
     case_id, task_id = zj_task
     js, zj, auditor = (engine.actor(u) for u in ("js_staff", "zj_staff", "auditor"))

@@ -1,11 +1,11 @@
-"""Users, organisations and memberships, through engine.identity. Admins only (403)."""
+"""Users, organisations and memberships, through engine.people.identity. Admins only (403)."""
 from flask import abort, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import select
 from wtforms import SelectChoice
 
-from engine import identity
+from engine.people import identity
 from engine.storage import Membership, Organisation, User
 
 from ..extensions import current_engine

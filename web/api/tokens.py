@@ -4,7 +4,7 @@ import secrets
 
 from sqlalchemy import select
 
-from engine import identity
+from engine.people import identity
 from engine.errors import NotFound
 from engine.storage import ApiToken, User
 

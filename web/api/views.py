@@ -3,7 +3,8 @@
 from flask import g, jsonify, request
 from sqlalchemy import select
 
-from engine import InvalidData, NotFound, queries
+from engine import InvalidData, NotFound
+from engine.reading import inbox as queries
 from engine.storage import AuditEvent
 
 from ..extensions import current_engine

@@ -10,7 +10,7 @@ from sqlalchemy import select
 from wtforms import HiddenField, PasswordField, StringField
 from wtforms.validators import DataRequired, Length
 
-from engine import identity
+from engine.people import identity
 from engine.storage import User
 
 from ..extensions import current_engine

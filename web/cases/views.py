@@ -7,9 +7,10 @@ from flask_babel import get_locale
 from flask_login import login_required
 from sqlalchemy import select
 
-from engine import NotFound, dashboard, reports
-from engine.history import case_history, visible_case
-from engine.search import STATUSES, CaseFilter, all_matching, search_cases
+from engine import NotFound
+from engine.reading import dashboard, reports
+from engine.reading.history import case_history, visible_case
+from engine.reading.search import STATUSES, CaseFilter, all_matching, search_cases
 from engine.storage import Organisation, ProcessFile, ProcessModel, ProcessVersion
 
 from ..extensions import current_actor, current_engine

@@ -3,7 +3,7 @@ import sys
 
 import click
 
-from engine.audit import verify_cases
+from engine.case.audit import verify_cases
 
 from .common import clean_errors, engine_from_env
 
@@ -46,7 +46,7 @@ def verify_audit(case_id):
 @clean_errors
 def export_case(case_id, fmt, user):
     """Print case CASE_ID's full history as JSON or CSV."""
-    from engine import reports
+    from engine.reading import reports
     engine = engine_from_env()
     try:
         actor = engine.actor(user)

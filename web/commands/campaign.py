@@ -5,8 +5,8 @@ from pathlib import Path
 import click
 
 from engine import Settings
-from engine import campaign as campaign_data
-from engine.model_files import collect
+from engine.campaign import setup as campaign_data
+from engine.models.files import collect
 
 from .common import clean_errors, engine_from_env
 
@@ -115,7 +115,7 @@ def start_campaign(calendar, shift, user):
 @clean_errors
 def rehearse(calendar, seed, provinces):
     """Run a whole campaign on a fresh temporary database, April to October."""
-    from engine.rehearsal import rehearse as run
+    from engine.campaign.rehearsal import rehearse as run
     calendar = _calendar(calendar, False)
     codes = calendar["provinces"][:provinces] if provinces else None
     run(calendar, seed=seed, provinces=codes, echo=click.echo)

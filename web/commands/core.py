@@ -4,8 +4,8 @@ import sys
 import click
 
 from engine import Settings
-from engine import identity
-from engine.model_files import collect
+from engine.people import identity
+from engine.models.files import collect
 
 from .common import clean_errors, engine_from_env as _engine, json_object
 
@@ -77,8 +77,8 @@ def deploy(paths, user, key):
 @clean_errors
 def validate(paths):
     """Validate BPMN/DMN files; exit status 1 if any has an error."""
-    from engine.forms import FormStore
-    from engine.validation import check_files
+    from engine.models.forms import FormStore
+    from engine.models.checks import check_files
     forms = FormStore(Settings.from_env().forms_dir)
     failed = False
     for model in collect(paths):

@@ -36,7 +36,7 @@ def scheduler(tick, node_id):
 @clean_errors
 def timers(limit):
     """List pending (and failed) timers: id, due time (UTC), case or start of a process."""
-    from engine.timers import pending_timers
+    from engine.commands.timers import pending_timers
     with closing(_engine()) as engine, engine.db.read() as session:
         rows = pending_timers(session, limit)
         for row in rows:
@@ -63,7 +63,7 @@ def fire_timers():
 @clean_errors
 def incidents(include_resolved, user):
     """List incidents: id, case, element, when, the error."""
-    from engine.timers import open_incidents
+    from engine.commands.timers import open_incidents
     with closing(_engine()) as engine, engine.db.read() as session:
         rows = open_incidents(session, engine.actor(user), include_resolved)
         for row in rows:

@@ -2,7 +2,7 @@
 from flask import send_file
 from flask_login import login_required
 
-from engine import attachments
+from engine.commands import attachments
 
 from ..extensions import current_actor, current_engine
 from . import bp

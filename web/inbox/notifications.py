@@ -1,8 +1,8 @@
-"""The bell: a person's reminders and escalations (engine.notifications), newest first."""
+"""The bell: a person's reminders and escalations (engine.people.notifications), newest first."""
 from flask import redirect, render_template, request, url_for
 from flask_login import login_required
 
-from engine import notifications
+from engine.people import notifications
 
 from ..extensions import current_actor, current_engine
 from . import bp

@@ -3,8 +3,8 @@ from flask import current_app, flash, redirect, render_template, request, url_fo
 from flask_babel import gettext as _
 from flask_login import login_required
 
-from engine import queries
-from engine.identity import organisation_by_code
+from engine.reading import inbox as queries
+from engine.people.identity import organisation_by_code
 from engine.errors import NotFound
 
 from ..extensions import current_actor, current_engine

@@ -7,10 +7,11 @@ from flask import jsonify, render_template, request
 from flask_babel import gettext as _
 from flask_login import login_required
 
-from engine import ModelError, model_drafts, versions as model_versions
-from engine.bpmn.xml import SPIFF_NS, parse_xml
+from engine import ModelError
+from engine.models import drafts as model_drafts, versions as model_versions
+from engine.models.bpmn.xml import SPIFF_NS, parse_xml
 from engine.errors import InvalidData
-from engine.validation import check_files
+from engine.models.checks import check_files
 
 from ..extensions import current_actor, current_engine
 from ..tasks.schema_form import form_class, layout, to_form_values

@@ -7,7 +7,8 @@ from flask import abort, flash, redirect, render_template, request, send_file, u
 from flask_babel import gettext as _
 from flask_login import login_required
 
-from engine import ModelError, model_drafts, versions as model_versions
+from engine import ModelError
+from engine.models import drafts as model_drafts, versions as model_versions
 from engine.errors import InvalidData
 
 from ..extensions import current_actor, current_engine

@@ -7,7 +7,7 @@ Mapping: string -> text; `ui:widget: textarea` -> long text; number/integer -> n
 array of strings with `items.enum` -> check boxes; `ui:widget: hidden` -> hidden.
 A file upload is a string property with `"format": "data-url"` (SpiffArena's convention) or
 `"x-liandong-file": true`; its value in the case data is a reference "file:<id>" to the
-uploaded file (see engine.attachments), not the bytes.
+uploaded file (see engine.commands.attachments), not the bytes.
 UI schema keys honoured: ui:widget, ui:order, ui:help, ui:placeholder, ui:title.
 A property's `default` fills a new form's field (`with_defaults`), as rjsf does.
 """

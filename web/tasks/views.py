@@ -7,8 +7,10 @@ from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import login_required
 
-from engine import Conflict, ExecutionError, Forbidden, InvalidData, NotFound, attachments, drafts, queries
-from engine.cases import task_data
+from engine import Conflict, ExecutionError, Forbidden, InvalidData, NotFound
+from engine.commands import attachments, drafts
+from engine.reading import inbox as queries
+from engine.commands.tasks import task_data
 from engine.storage import Case
 
 from ..errors import status_of

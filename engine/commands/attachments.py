@@ -1,0 +1,157 @@
+"""Uploaded files (programme sheets, photos, video) attached to a case.
+
+The bytes go to a directory store addressed by their SHA-256 (`uploads/ab/cdef…`), so the
+same file uploaded twice is stored once; the `files` table holds who attached what to which
+case, and the case's audit trail records `file_attached` under the case's lock. The type is
+decided by the file's first bytes, not its name: a renamed executable is refused.
+"""
+import hashlib
+import os
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+from sqlalchemy import select
+
+from engine.case import audit
+from engine.reading import inbox as queries
+from engine.case.rows import lock_case
+from engine.errors import Forbidden, InvalidData, NotFound
+from engine.storage import Attachment, Case, CaseTask
+
+#: Allowed kinds (settings `upload_types` may narrow or widen the list) -> content types.
+KINDS = {
+    "pdf": ("application/pdf",),
+    "image": ("image/png", "image/jpeg", "image/gif", "image/webp"),
+    "video": ("video/mp4", "video/quicktime", "video/webm"),
+    "office": ("application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+               "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+               "application/vnd.openxmlformats-officedocument.presentationml.presentation",
+               "application/msword", "application/vnd.ms-excel", "application/vnd.ms-powerpoint",
+               "application/vnd.oasis.opendocument.text",
+               "application/vnd.oasis.opendocument.spreadsheet"),
+}
+DEFAULT_KINDS = ("pdf", "image", "video", "office")
+OOXML = {".docx": KINDS["office"][0], ".xlsx": KINDS["office"][1], ".pptx": KINDS["office"][2],
+         ".odt": KINDS["office"][6], ".ods": KINDS["office"][7]}
+OLE = {".doc": "application/msword", ".xls": "application/vnd.ms-excel",
+       ".ppt": "application/vnd.ms-powerpoint"}
+
+
+def sniff(head: bytes, filename: str = "") -> str | None:
+    """The content type the first bytes prove, or None. The name only tells apart formats
+    that share a container (a .docx and a .xlsx are both ZIP files)."""
+    ext = Path(filename).suffix.lower()
+    if head.startswith(b"%PDF-"):
+        return "application/pdf"
+    if head.startswith(b"\x89PNG\r\n\x1a\n"):
+        return "image/png"
+    if head.startswith(b"\xff\xd8\xff"):
+        return "image/jpeg"
+    if head[:6] in (b"GIF87a", b"GIF89a"):
+        return "image/gif"
+    if head[:4] == b"RIFF" and head[8:12] == b"WEBP":
+        return "image/webp"
+    if head[4:8] == b"ftyp":
+        return "video/quicktime" if head[8:10] == b"qt" else "video/mp4"
+    if head.startswith(b"\x1a\x45\xdf\xa3"):
+        return "video/webm"
+    if head.startswith(b"PK\x03\x04") and ext in OOXML:
+        return OOXML[ext]
+    if head.startswith(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1") and ext in OLE:
+        return OLE[ext]
+    return None
+
+
+def allowed_types(settings) -> set[str]:
+    kinds = settings.extra.get("upload_types", DEFAULT_KINDS)
+    return {t for kind in kinds for t in KINDS.get(kind, (kind,))}
+
+
+class FileStore:
+    """Content-addressed files under one directory; writes are atomic (temp file + rename)."""
+
+    def __init__(self, directory: Path):
+        self.directory = Path(directory)
+
+    def path(self, sha256: str) -> Path:
+        if len(sha256) != 64 or not all(c in "0123456789abcdef" for c in sha256):
+            raise NotFound("No such file.")
+        return self.directory / sha256[:2] / sha256[2:]
+
+    def put(self, content: bytes) -> str:
+        digest = hashlib.sha256(content).hexdigest()
+        target = self.path(digest)
+        if not target.exists():
+            target.parent.mkdir(parents=True, exist_ok=True)
+            fd, tmp = tempfile.mkstemp(dir=target.parent)
+            with os.fdopen(fd, "wb") as out:
+                out.write(content)
+            os.replace(tmp, target)
+        return digest
+
+
+@dataclass(frozen=True)
+class Attached:
+    id: int
+    sha256: str
+    size: int
+    content_type: str
+    original_name: str
+
+
+def store_for(engine) -> FileStore:
+    return FileStore(Path(engine.settings.instance_path) / "uploads")
+
+
+def attach(engine, actor, case_id: int, filename: str, content: bytes, task_id=None) -> Attached:
+    """Check, store and record one upload on a case the actor may work on."""
+    if actor.is_auditor_only:
+        raise Forbidden("Auditors read cases; they do not change them.")
+    name = Path((filename or "").replace("\\", "/")).name[:255] or "upload"
+    if not content:
+        raise InvalidData(f"The file '{name}' is empty.")
+    limit = engine.settings.upload_max_bytes
+    if len(content) > limit:
+        raise InvalidData(f"The file '{name}' is {len(content)} bytes; the limit is {limit} bytes.")
+    content_type = sniff(content[:64], name)
+    if content_type is None or content_type not in allowed_types(engine.settings):
+        raise InvalidData(f"The file '{name}' is not an allowed type (PDF, image, video or "
+                          "office document); its content was checked, not only its name.")
+    with engine.db.transaction() as session:
+        if queries.case_for(session, actor, case_id) is None:
+            raise NotFound(f"Case {case_id} does not exist.")
+        if task_id is not None:
+            task = session.get(CaseTask, task_id)
+            if task is None or task.case_id != case_id:
+                raise NotFound(f"Task {task_id} does not exist.")
+        case = lock_case(session, case_id)
+        digest = store_for(engine).put(content)
+        row = Attachment(sha256=digest, size=len(content), content_type=content_type,
+                         original_name=name, case_id=case_id, task_id=task_id,
+                         uploaded_by=actor.username, uploaded_at=engine.now())
+        session.add(row)
+        session.flush()
+        audit.append(session, case, "file_attached", actor, engine.now(), task_id=task_id,
+                     detail={"file_id": row.id, "sha256": digest, "size": row.size,
+                             "content_type": content_type, "name": name})
+        case.updated_at = engine.now()
+        return Attached(row.id, digest, row.size, content_type, name)
+
+
+def files_of_case(session, actor, case_id: int) -> list[Attachment]:
+    """The files on a case, or nothing when the actor may not see the case."""
+    return list(session.scalars(
+        select(Attachment).join(Case, Case.id == Attachment.case_id)
+        .where(Attachment.case_id == case_id, queries.visible_case_clause(actor))
+        .order_by(Attachment.uploaded_at, Attachment.id)))
+
+
+def file_for(session, actor, file_id: int) -> Attachment:
+    """One file's metadata if the actor may see its case; NotFound otherwise."""
+    row = session.scalar(
+        select(Attachment).join(Case, Case.id == Attachment.case_id)
+        .where(Attachment.id == file_id, queries.visible_case_clause(actor)))
+    if row is None:
+        raise NotFound(f"File {file_id} does not exist.")
+    return row

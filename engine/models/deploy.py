@@ -1,0 +1,133 @@
+"""Deploying BPMN/DMN files as a new version of a process model."""
+import hashlib
+from dataclasses import dataclass, field
+
+from sqlalchemy import bindparam, func, select
+from sqlalchemy.orm import Session
+
+from engine.models.bpmn.parsing import parse_model
+from engine.errors import ModelError, NotFound
+from engine.storage import ProcessFile, ProcessModel, ProcessVersion
+
+KEY_MAX = 120
+
+
+@dataclass
+class Deployment:
+    version: ProcessVersion
+    created: bool
+    warnings: list = field(default_factory=list)
+
+
+def checksum(files: dict[str, bytes]) -> str:
+    digest = hashlib.sha256()
+    for name in sorted(files):
+        digest.update(name.encode("utf-8") + b"\0" + hashlib.sha256(files[name]).digest())
+    return digest.hexdigest()
+
+
+def deploy(session: Session, files: dict[str, bytes], actor, key: str | None = None,
+           name: str | None = None, check=None) -> Deployment:
+    """Store `files` as the next version of `key` (default: the primary process id).
+
+    `check(files)` returns lint problems; errors refuse the deployment, warnings are kept on
+    the result. The same content as the latest version makes no new version.
+    """
+    if not files:
+        raise ModelError("Nothing to deploy: no BPMN or DMN files were given.")
+    model = parse_model(files)
+    problems = list(check(files)) if check else []
+    errors = [p for p in problems if p.severity == "error"]
+    if errors:
+        raise ModelError(f"The model has {len(errors)} error(s); first: {errors[0]}", errors)
+    key = key or model.primary_process_id
+    name = name or model.process_names.get(model.primary_process_id)
+    if not key or len(key) > KEY_MAX:
+        raise ModelError(f"Process key '{key}' must be 1-{KEY_MAX} characters.")
+    digest = checksum(files)
+    process = session.scalar(select(ProcessModel).where(ProcessModel.key == key))
+    if process is None:
+        process = ProcessModel(key=key, name=name or key)
+        session.add(process)
+        session.flush()
+    latest = latest_version(session, key, required=False)
+    if latest is not None and latest.checksum == digest:
+        return Deployment(latest, False, problems)
+    number = (session.scalar(select(func.max(ProcessVersion.version))
+                             .where(ProcessVersion.process_model_id == process.id)) or 0) + 1
+    version = ProcessVersion(model=process, version=number, checksum=digest,
+                             primary_process_id=model.primary_process_id,
+                             name=name or key, deployed_by=actor.username)
+    session.add(version)
+    session.flush()
+    for file_name, content in sorted(files.items()):
+        session.add(ProcessFile(process_version_id=version.id, name=file_name, content=content,
+                                sha256=hashlib.sha256(content).hexdigest()))
+    session.flush()
+    return Deployment(version, True, problems)
+
+
+def latest_version(session: Session, key: str, required: bool = True) -> ProcessVersion | None:
+    version = session.scalar(
+        select(ProcessVersion).join(ProcessModel).where(ProcessModel.key == key)
+        .order_by(ProcessVersion.version.desc()).limit(1))
+    if version is None and required:
+        raise NotFound(f"No process '{key}' is deployed.")
+    return version
+
+
+def find_version(session: Session, key: str, number: int | None) -> ProcessVersion:
+    if number is None:
+        return latest_version(session, key)
+    version = session.scalar(select(ProcessVersion).join(ProcessModel)
+                             .where(ProcessModel.key == key, ProcessVersion.version == number))
+    if version is None:
+        raise NotFound(f"Process '{key}' has no version {number}.")
+    return version
+
+
+@dataclass(frozen=True)
+class VersionRef:
+    """What starting a case needs of a version, read in one Core query."""
+
+    id: int
+    key: str
+    version: int
+    name: str
+    #: On PostgreSQL, the id the new case will have, drawn from its sequence in the same
+    #: query, so the case can be inserted with everything else at the command's end.
+    case_id: int | None = None
+
+
+def _versions(*extra):
+    return select(ProcessVersion.id, ProcessModel.key, ProcessVersion.version,
+                  ProcessVersion.name, *extra) \
+        .join(ProcessModel, ProcessModel.id == ProcessVersion.process_model_id) \
+        .where(ProcessModel.key == bindparam("key"))
+
+
+def _latest(*extra):
+    return _versions(*extra).order_by(ProcessVersion.version.desc()).limit(1)
+
+
+def _numbered(*extra):
+    return _versions(*extra).where(ProcessVersion.version == bindparam("number"))
+
+
+_NEXT_CASE_ID = select(func.nextval(func.pg_get_serial_sequence("cases", "id"))) \
+    .scalar_subquery().label("case_id")
+_QUERIES = {(False, False): _latest(), (False, True): _numbered(),
+            (True, False): _latest(_NEXT_CASE_ID), (True, True): _numbered(_NEXT_CASE_ID)}
+
+
+def version_to_start(session: Session, key: str, number: int | None,
+                     reserve_case_id: bool = False) -> VersionRef:
+    """The version a new case of `key` runs: the latest, or version `number`; with
+    `reserve_case_id`, on PostgreSQL, the id of that case too."""
+    reserve = reserve_case_id and session.get_bind().dialect.name == "postgresql"
+    row = session.connection().execute(_QUERIES[reserve, number is not None],
+                                       {"key": key, "number": number}).first()
+    if row is None:
+        raise NotFound(f"No process '{key}' is deployed." if number is None
+                       else f"Process '{key}' has no version {number}.")
+    return VersionRef(row.id, row.key, row.version, row.name, row.case_id if reserve else None)
