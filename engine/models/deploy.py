@@ -1,4 +1,8 @@
-"""Deploying BPMN/DMN files as a new version of a process model."""
+"""Deploying BPMN/DMN files as a new version of a process model.
+
+A version is made only for a different model, not for different bytes: files that run and
+draw the same as the latest version (engine.models.canonical) deploy nothing, so opening a
+model in the modeler and saving it unchanged leaves its version as it was."""
 import hashlib
 from dataclasses import dataclass, field
 
@@ -6,6 +10,7 @@ from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm import Session
 
 from engine.models.bpmn.parsing import parse_model
+from engine.models.canonical import SAME, Fingerprint, fingerprint, remembered
 from engine.errors import ModelError, NotFound
 from engine.storage import ProcessFile, ProcessModel, ProcessVersion
 
@@ -17,6 +22,9 @@ class Deployment:
     version: ProcessVersion
     created: bool
     warnings: list = field(default_factory=list)
+    #: How the version differs from the one before it: "first", "process" (what runs
+    #: changed) or "layout" (only the diagram did); "same" when nothing was deployed.
+    change: str = "first"
 
 
 def checksum(files: dict[str, bytes]) -> str:
@@ -31,7 +39,8 @@ def deploy(session: Session, files: dict[str, bytes], actor, key: str | None = N
     """Store `files` as the next version of `key` (default: the primary process id).
 
     `check(files)` returns lint problems; errors refuse the deployment, warnings are kept on
-    the result. The same content as the latest version makes no new version.
+    the result. A model the same as the latest version's (the same bytes, or the same
+    process and diagram written differently) makes no new version.
     """
     if not files:
         raise ModelError("Nothing to deploy: no BPMN or DMN files were given.")
@@ -51,8 +60,12 @@ def deploy(session: Session, files: dict[str, bytes], actor, key: str | None = N
         session.add(process)
         session.flush()
     latest = latest_version(session, key, required=False)
-    if latest is not None and latest.checksum == digest:
-        return Deployment(latest, False, problems)
+    change = "first"
+    if latest is not None:
+        change = SAME if latest.checksum == digest else \
+            stored_fingerprint(session, latest).relation(fingerprint(files, parsed=model))
+        if change == SAME:
+            return Deployment(latest, False, problems, SAME)
     number = (session.scalar(select(func.max(ProcessVersion.version))
                              .where(ProcessVersion.process_model_id == process.id)) or 0) + 1
     version = ProcessVersion(model=process, version=number, checksum=digest,
@@ -64,7 +77,17 @@ def deploy(session: Session, files: dict[str, bytes], actor, key: str | None = N
         session.add(ProcessFile(process_version_id=version.id, name=file_name, content=content,
                                 sha256=hashlib.sha256(content).hexdigest()))
     session.flush()
-    return Deployment(version, True, problems)
+    return Deployment(version, True, problems, change)
+
+
+def stored_fingerprint(session: Session, version: ProcessVersion) -> Fingerprint:
+    """What a deployed version runs and draws; worked out once per content (versions never
+    change, and their checksum names their content)."""
+    def compute():
+        files = {f.name: f.content for f in session.scalars(
+            select(ProcessFile).where(ProcessFile.process_version_id == version.id))}
+        return fingerprint(files, version.primary_process_id)
+    return remembered((version.checksum, version.primary_process_id), compute)
 
 
 def latest_version(session: Session, key: str, required: bool = True) -> ProcessVersion | None:
