@@ -62,8 +62,8 @@ def deploy(session: Session, files: dict[str, bytes], actor, key: str | None = N
     latest = latest_version(session, key, required=False)
     change = "first"
     if latest is not None:
-        change = SAME if latest.checksum == digest else \
-            stored_fingerprint(session, latest).relation(fingerprint(files, parsed=model))
+        change = SAME if latest.checksum == digest else stored_fingerprint(session, latest).relation(
+            remembered((digest, model.primary_process_id), lambda: fingerprint(files, parsed=model)))
         if change == SAME:
             return Deployment(latest, False, problems, SAME)
     number = (session.scalar(select(func.max(ProcessVersion.version))

@@ -29,12 +29,14 @@ def register(main):
 @click.argument("key")
 @clean_errors
 def versions(key):
-    """List the versions of process KEY: who deployed it, when, cases running on it."""
+    """List the versions of process KEY: who deployed it, when, cases running on it, and
+    what it changed ("process changed", or "layout only" when only the diagram did)."""
     with _engine() as engine:
         found = engine.versions(key)
     for v in found:
         click.echo(f"v{v.version}\t{v.deployed_at:%Y-%m-%d %H:%M}\t{v.deployed_by}\t"
-                   f"running={v.running_cases}\tcases={v.all_cases}\t{' '.join(v.files)}")
+                   f"running={v.running_cases}\tcases={v.all_cases}\t{' '.join(v.files)}\t"
+                   f"{v.change_words}")
 
 
 @click.command()
@@ -50,17 +52,21 @@ def diff(key, old, new, as_json):
     if as_json:
         click.echo(json.dumps(result.to_dict(), ensure_ascii=False, indent=2))
         return
-    if not result.elements:
-        click.echo(f"{key}: v{old} and v{new} are the same")
-        return
+    click.echo(result.summary)
     for element in result.elements:
         click.echo(str(element))
         for aspect, change in element.details.items():
-            if aspect in ("name", "conditions", "script", "timer", "form"):
+            if aspect in WORDED:
                 click.echo(f"  {aspect}: {_short(change.get('before'))} -> {_short(change.get('after'))}")
 
 
+#: Aspects whose before and after a reader can follow in a line.
+WORDED = ("name", "flows", "conditions", "script", "timer", "form", "lane", "event")
+
+
 def _short(value, limit=120):
+    if isinstance(value, list) and all(isinstance(v, str) for v in value):
+        value = ", ".join(value)
     text = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
     return text if len(text) <= limit else text[:limit - 1] + "…"
 

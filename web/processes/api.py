@@ -16,7 +16,7 @@ from engine.models.checks import check_files
 from ..extensions import current_actor, current_engine
 from ..tasks.schema_form import form_class, layout, to_form_values
 from . import bp
-from .views import may_change, may_read
+from .views import deployed_message, may_change, may_read
 
 FORM_PROPERTIES = ("formJsonSchemaFilename", "formUiSchemaFilename")
 BLANK = """<?xml version="1.0" encoding="UTF-8"?>
@@ -91,7 +91,7 @@ def load_model():
                        files=draft.files)
     if key:
         with engine.db.read() as session:
-            number = version or model_versions.list_versions(session, key)[0].version
+            number = version or model_versions.list_versions(session, key, changes=False)[0].version
             files = model_versions.version_files(session, key, number)
         return jsonify(key=key, version=number, draft=None, files=_with_forms(engine, files))
     new_key = f"Process_{uuid.uuid4().hex[:7]}"
@@ -141,10 +141,8 @@ def deploy():
     except ModelError as err:
         return jsonify(error=_("Invalid model"), message=str(err),
                        problems=_problem_dicts(err.problems)), 422
-    message = (_("Deployed %(key)s version %(version)d.", key=process_key, version=version) if created
-               else _("%(key)s version %(version)d already has this content; nothing new was deployed.",
-                      key=process_key, version=version))
-    return jsonify(key=process_key, version=version, created=created, message=message,
+    return jsonify(key=process_key, version=version, created=created,
+                   message=deployed_message(process_key, version, created),
                    warnings=_problem_dicts(warnings))
 
 

@@ -35,7 +35,7 @@ def index():
     may_read()
     engine = current_engine()
     with engine.db.read() as session:
-        models = [(m, model_versions.list_versions(session, m.key))
+        models = [(m, model_versions.list_versions(session, m.key, changes=False))
                   for m in model_versions.list_models(session)]
     drafts = {}
     for draft in model_drafts.list_drafts(engine):
@@ -104,14 +104,24 @@ def upload():
     except ModelError as err:
         return render_template("processes/problems.html", message=str(err),
                                problems=err.problems), 422
-    if created:
-        flash(_("Deployed %(key)s version %(version)d.", key=process_key, version=version), "success")
-    else:
-        flash(_("%(key)s version %(version)d already has this content; nothing new was deployed.",
-                key=process_key, version=version), "info")
+    flash(deployed_message(process_key, version, created), "success" if created else "info")
     for warning in warnings:
         flash(str(warning), "warning")
     return redirect(url_for("processes.detail", key=process_key))
+
+
+def deployed_message(key: str, version: int, created: bool) -> str:
+    """What a deployment did, in words: a new version (saying when it changes the layout
+    alone), or nothing, because the latest version already is this model."""
+    if not created:
+        return _("%(key)s version %(version)d already is this model: the same process and the "
+                 "same diagram, however the file is written. Nothing new was deployed.",
+                 key=key, version=version)
+    info = next((v for v in current_engine().versions(key) if v.version == version), None)
+    if info is not None and info.change == "layout":
+        return _("Deployed %(key)s version %(version)d: layout only, the process runs as in "
+                 "version %(previous)d.", key=key, version=version, previous=version - 1)
+    return _("Deployed %(key)s version %(version)d.", key=key, version=version)
 
 
 @bp.get("/modeler")
