@@ -31,3 +31,40 @@ def linear(tasks, key="linear", deadline=None, x_shift=0) -> dict[str, bytes]:
            + '\n</bpmn:process>\n<bpmndi:BPMNDiagram id="D1"><bpmndi:BPMNPlane id="P1" bpmnElement="'
            + key + '">' + "".join(shapes) + '</bpmndi:BPMNPlane></bpmndi:BPMNDiagram>\n</bpmn:definitions>\n')
     return {f"{key}.bpmn": xml.encode("utf-8")}
+
+
+BPMN = "http://www.omg.org/spec/BPMN/20100524/MODEL"
+DI = "http://www.omg.org/spec/BPMN/20100524/DI"
+DC = "http://www.omg.org/spec/DD/20100524/DC"
+
+
+def written_by_another_tool(xml: bytes) -> bytes:
+    """The same model as bpmn-js writes it back unchanged (no attribute at its XSD default,
+    `isMarkerVisible` on exclusive gateways' shapes, shapes in another order) and as other
+    tools do (another namespace prefix, `160.0` for `160`, attributes in another order,
+    another indentation)."""
+    from lxml import etree
+    root = etree.fromstring(xml)
+    for event in root.iter(f"{{{BPMN}}}boundaryEvent"):
+        if event.get("cancelActivity") == "true":
+            del event.attrib["cancelActivity"]
+    gateways = {e.get("id") for e in root.iter(f"{{{BPMN}}}exclusiveGateway")}
+    for plane in root.iter(f"{{{DI}}}BPMNPlane"):
+        shapes = list(plane)
+        for shape in shapes:
+            if shape.get("bpmnElement") in gateways:
+                shape.set("isMarkerVisible", "true")
+            plane.remove(shape)
+        plane.extend(reversed(shapes))
+    for element in root.iter():
+        items = list(element.attrib.items())
+        element.attrib.clear()
+        for name, value in reversed(items):
+            element.set(name, f"{float(value):.1f}" if name in ("x", "y", "width", "height") else value)
+    for element in root.iter():
+        if isinstance(element.tag, str) and element.text is not None and not element.text.strip():
+            element.text = None
+        element.tail = None
+    etree.indent(root, space="    ")
+    text = etree.tostring(root, xml_declaration=True, encoding="UTF-8")
+    return text.replace(b"bpmn:", b"semantic:").replace(b"xmlns:bpmn=", b"xmlns:semantic=")
