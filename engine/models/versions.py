@@ -39,7 +39,7 @@ ASPECTS = {
     "extensions": "properties", "event_definition": "event",
     "documentation": "documentation", "io_specification": "data",
     "data_input_associations": "data", "data_output_associations": "data",
-    "cancel_activity": "event",
+    "cancel_activity": "event", "decision_table": "decision",
 }
 #: Each aspect in words (the web app shows its own translations of these).
 WORDS = {
@@ -48,6 +48,7 @@ WORDS = {
     "lane": "lane changed", "layout": "moved in the diagram", "type": "type changed",
     "properties": "properties changed", "event": "event changed", "data": "data changed",
     "documentation": "documentation changed", "attributes": "attributes changed",
+    "decision": "decision table changed",
 }
 #: What a version is next to the one before it (VersionInfo.change, ModelDiff.kind).
 CHANGES = {"first": "first version", PROCESS: "process changed", LAYOUT: "layout only",

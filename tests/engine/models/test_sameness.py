@@ -150,3 +150,19 @@ def test_files_spiffworkflow_cannot_run_are_compared_as_xml(executable):
     assert before.relation(fingerprint({"linear.bpmn": written_by_another_tool(xml)})) == SAME
     changed = xml.replace(b'name="Check"', b'name="Check it"')
     assert before.relation(fingerprint({"linear.bpmn": changed})) == PROCESS
+
+
+def test_a_decision_table_is_compared_as_it_runs(engine):
+    """A DMN file re-indented is the same model; an output changed is a change, in words."""
+    from lxml import etree
+    folder = ROOT / "processes" / "evaluation"
+    files = {p.name: p.read_bytes() for p in folder.iterdir()}
+    engine.deploy(files, form_exists=any_form)
+    table = etree.fromstring(files["grading.dmn"])
+    etree.indent(table, space="\t")
+    assert engine.deploy({**files, "grading.dmn": etree.tostring(table)}, form_exists=any_form)[1:3] == (1, False)
+    weak = files["grading.dmn"].replace(b'<text>"fail"</text>', b'<text>"weak"</text>', 1)
+    assert engine.deploy({**files, "grading.dmn": weak}, form_exists=any_form)[1:3] == (2, True)
+    [change] = engine.diff_versions("evaluation", 1, 2).elements
+    assert (change.element_id, change.aspects, change.words) == (
+        "Rule_Grade", ["decision"], ["decision table changed"])
