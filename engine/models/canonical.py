@@ -7,16 +7,21 @@ writes `30` for `30.0`, reorders shapes and marks exclusive gateways' drawings w
 
 A model is compared at three levels, each a digest:
 - `process`: what SpiffWorkflow executes, its parsed specs as its own serializer writes them
-  (defaults applied by its parser; file names left out). None when the files do not parse.
+  (defaults applied by its parser; file names left out; flows as sets, except the order in
+  which an exclusive gateway tries its conditions, which SpiffWorkflow takes from how high
+  their targets are drawn). None when SpiffWorkflow cannot parse the files.
 - `model`: the BPMN/DMN elements as XML, diagram left out: attribute defaults from the BPMN
-  XSD filled in, QName references by local name, attribute order, whitespace and comments
-  ignored, children as an unordered collection (order that runs is in `process`), and the
-  redundant `incoming`/`outgoing` references dropped (the flows' ends say the same).
+  XSD filled in, QName references by id, `<expression xsi:type="tFormalExpression">` as
+  `<formalExpression>`, names with single spaces; attribute order, whitespace, comments and
+  the writing tool's name ignored; children as an unordered collection (order that runs is
+  in `process`); the redundant `incoming`/`outgoing` and references to nothing dropped.
 - `drawing`: the diagram interchange (BPMN DI, DMN DI), shapes and edges by element,
-  coordinates rounded to 0.01, without DI ids, and `isMarkerVisible` as bpmn-js reads it.
+  coordinates rounded to 0.01, without DI ids or empty containers, and `isMarkerVisible`
+  as bpmn-js reads it.
 
-Two versions are the same when all three are equal; when only the first is equal, the newer
-one changes the diagram alone ("layout only").
+Two versions are the same when all three are equal; when they run the same (`process`, or
+`model` for files SpiffWorkflow cannot parse) but differ otherwise, the newer one changes
+the diagram alone ("layout only": shapes moved, a flow's label, an annotation).
 """
 import hashlib
 import json
