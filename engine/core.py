@@ -23,8 +23,8 @@ class Engine:
         self.db = Database(self.settings.database_url)
         self.specs = SpecCache()
         self.forms = FormStore(self.settings.forms_dir)
-        self.script_engine = ScriptEngine(helpers=links.HELPERS, time_limit=self.settings.script_time_limit,
-                                          clock=self.clock.now)
+        self.script_engine = ScriptEngine(task_helpers=links.HELPERS, clock=self.clock.now,
+                                          time_limit=self.settings.script_time_limit)
         self.system_actor = SYSTEM_ACTOR
         self.actors = ActorCache(self.settings.actor_cache_seconds)
         #: Test hook: called with the case id once a command holds the case's lock.

@@ -20,10 +20,10 @@ How a process owner models it (no Python, only what bpmn-js edits):
   task) whose `spiffworkflow:messageVariable` names the variable the payload lands in,
   typically in a loop "catch, count, gateway: all children back?".
 
-How the engine runs it: a helper only RECORDS the request on the workflow. When the
-command saves the parent (`OpenCase.save`, same transaction) the children are created
-through the same code path as `engine.commands.start.start_case`, linked in `case_links`, with an
-audit event on both sides. Messages go to the `case_messages` outbox in the sender's
+How the engine runs it: a helper (handed its task by the sandbox) only RECORDS the request
+on the workflow. When the command saves the parent (`OpenCase.save`, same transaction) the
+children are created through the same code path as `engine.commands.start.start_case`,
+linked in `case_links`, with an audit event on both sides. Messages go to the `case_messages` outbox in the sender's
 transaction and are delivered by `deliver_messages` right after it commits, each in its
 own transaction holding only the target's lock, so a child never waits on its parent's
 lock. A message the target cannot catch yet (it is busy elsewhere in its flow) stays
@@ -40,7 +40,6 @@ from engine.case.failures import engine_errors
 from engine.case import opened as casework  # a circle: engine.case.opened imports this module
 from engine.runtime import state as serialization
 from engine.errors import LiandongError
-from engine.sandbox.scripts import current_task
 from engine.storage import Case, CaseLink, CaseMessage, Organisation
 
 log = logging.getLogger(__name__)
@@ -54,15 +53,15 @@ MAX_ATTEMPTS = 3
 
 
 # -- script helpers (run inside the sandbox) --------------------------------------------------
+# The sandbox calls each with the task whose script is running (ScriptEngine(task_helpers=)).
 
-def _requests():
-    task = current_task()
+def _requests(task):
     if task is None:
         raise ValueError("start_cases() and notify_parent() work only inside a process script")
     return task.workflow.top_workflow.data.setdefault(REQUESTS, [])
 
 
-def start_cases(process_key, items, key_field, message=DEFAULT_MESSAGE):
+def start_cases(task, process_key, items, key_field, message=DEFAULT_MESSAGE):
     """Request one child case of `process_key` per item; returns how many."""
     if not isinstance(process_key, str) or not process_key:
         raise ValueError("start_cases(): process_key must be a process key (text)")
@@ -76,23 +75,23 @@ def start_cases(process_key, items, key_field, message=DEFAULT_MESSAGE):
             raise TypeError(f"start_cases(): item {number} is not a dict")
         if not item.get(key_field):
             raise ValueError(f"start_cases(): item {number} has no '{key_field}'")
-    _requests().append({"kind": "start", "process_key": process_key, "key_field": key_field,
-                        "message": message, "items": serialization.dump_value(items)})
+    _requests(task).append({"kind": "start", "process_key": process_key, "key_field": key_field,
+                            "message": message, "items": serialization.dump_value(items)})
     return len(items)
 
 
-def start_case(process_key, item, key_field, message=DEFAULT_MESSAGE):
-    return start_cases(process_key, [item], key_field, message)
+def start_case(task, process_key, item, key_field, message=DEFAULT_MESSAGE):
+    return start_cases(task, process_key, [item], key_field, message)
 
 
-def notify_parent(message, payload=None):
+def notify_parent(task, message, payload=None):
     """Send `message` with `payload` (a dict) to the case that started this one."""
     if not isinstance(message, str) or not message:
         raise ValueError("notify_parent(): message must be a message name (text)")
     if payload is not None and not isinstance(payload, dict):
         raise ValueError("notify_parent(): payload must be a dict")
-    _requests().append({"kind": "notify", "message": message,
-                        "payload": serialization.dump_value(payload or {})})
+    _requests(task).append({"kind": "notify", "message": message,
+                            "payload": serialization.dump_value(payload or {})})
     return True
 
 

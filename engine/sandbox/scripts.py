@@ -6,7 +6,6 @@ with restricted globals), must not run forever and must not allocate the machine
 Sources are compiled by RestrictedPython with the policy in `sandbox_policy` and run with
 its guards; results keep SpiffWorkflow's TaskDataEnvironment semantics.
 """
-import contextvars
 import copy
 import decimal
 import functools
@@ -40,8 +39,7 @@ from engine.sandbox.guards import (MAX_DECIMAL_EXP, RunGuard, SafeDecimal, guard
     guarded_mod, guarded_mul, guarded_pow, guarded_range, guarded_round, guarded_type)
 from engine.sandbox.policy import SandboxError, SandboxPolicy, ScriptTimeout, refuse
 
-__all__ = ['ScriptEngine', 'SandboxError', 'ScriptTimeout', 'compile_script', 'current_task',
-           'is_iso_literal']
+__all__ = ['ScriptEngine', 'SandboxError', 'ScriptTimeout', 'compile_script', 'is_iso_literal']
 
 FILENAME = '<script>'
 
@@ -212,15 +210,6 @@ def timer_text(value):
 
 # -- running --------------------------------------------------------------------------------
 
-_current_task = contextvars.ContextVar('sandbox_current_task', default=None)
-
-
-def current_task():
-    """The SpiffWorkflow task whose script or expression is running, for helpers such as
-    `start_child_case` that need to know their caller; None outside a script."""
-    return _current_task.get()
-
-
 def _utc_now():
     return datetime.now(timezone.utc)
 
@@ -229,19 +218,21 @@ class SandboxEnvironment(TaskDataEnvironment):
     """TaskDataEnvironment semantics (scripts read and assign task data directly), with
     restricted code. Scripts run on a copy of the data, written back only on success."""
 
-    def __init__(self, helpers, time_limit, clock, memory_limit):
+    def __init__(self, helpers, task_helpers, time_limit, clock, memory_limit):
         super().__init__({})
-        self.helpers, self.time_limit = helpers, time_limit
+        self.helpers, self.task_helpers, self.time_limit = helpers, task_helpers, time_limit
         self.clock, self.memory_limit = clock, memory_limit
 
-    def evaluate(self, expression, context, external_context=None):
+    def evaluate(self, expression, context, external_context=None, task=None):
+        """SpiffWorkflow calls this without `task` for process-level conditions: the task
+        helpers then get None."""
         code = _compiled(expression or '', 'eval')
-        return self._run(code, self._names(context, external_context, copy_data=False))
+        return self._run(code, self._names(context, external_context, copy_data=False), task)
 
-    def execute(self, script, context, external_context=None):
+    def execute(self, script, context, external_context=None, task=None):
         code = _compiled(script or '', 'exec')
         names = self._names(context, external_context, copy_data=True)
-        self._run(code, names)
+        self._run(code, names, task)
         external_context = external_context or {}
         result = {name: value for name, value in names.items()
                   if not name.startswith('_') and not callable(value)
@@ -264,9 +255,12 @@ class SandboxEnvironment(TaskDataEnvironment):
         names.update(data)
         return names
 
-    def _run(self, code, names):
+    def _run(self, code, names, task):
         guard = RunGuard(self.time_limit, self.memory_limit)
         helpers = {k: v for k, v in self.helpers.items() if not k.startswith('_')}
+        for name, helper in self.task_helpers.items():  # bound to this run's task, no global
+            if not name.startswith('_'):
+                helpers[name] = functools.partial(helper, task)
         names['__builtins__'] = {**BASE_BUILTINS, 'now': self.clock, **helpers, **GUARDS,
                                  **guard.builtins()}
         try:
@@ -295,22 +289,29 @@ class ScriptEngine(PythonScriptEngine):
     """A drop-in SpiffWorkflow script engine running everything in the sandbox.
 
     `helpers` are extra names for scripts (mutate `engine.helpers` to add more later);
-    `clock` returns an aware UTC datetime and is `now()` in scripts; `time_limit` is the
+    `task_helpers` are called with the task whose script or expression is running as their
+    first argument (`engine.task_helpers`), for helpers that act on the case, so nothing
+    carries the task beside the call; `clock` returns an aware UTC datetime and is `now()` in scripts; `time_limit` is the
     wall-clock limit per script or expression; `memory_limit_mb` caps how much this
     process's resident memory may grow while one script runs (checked every 20 ms)."""
 
     def __init__(self, helpers: dict | None = None, time_limit: float = 2.0, clock=None,
-                 memory_limit_mb: int = 256):
-        helpers = dict(helpers or {})
-        bad = [name for name in helpers if not name.isidentifier() or name.startswith('_')]
+                 memory_limit_mb: int = 256, task_helpers: dict | None = None):
+        helpers, task_helpers = dict(helpers or {}), dict(task_helpers or {})
+        bad = [name for name in [*helpers, *task_helpers]
+               if not name.isidentifier() or name.startswith('_')]
         if bad:
             raise ValueError(f"helper names must be identifiers without a leading '_': {bad}")
         super().__init__(environment=SandboxEnvironment(
-            helpers, float(time_limit), clock or _utc_now, memory_limit_mb * 2**20))
+            helpers, task_helpers, float(time_limit), clock or _utc_now, memory_limit_mb * 2**20))
 
     @property
     def helpers(self) -> dict:
         return self.environment.helpers
+
+    @property
+    def task_helpers(self) -> dict:
+        return self.environment.task_helpers
 
     @property
     def time_limit(self) -> float:
@@ -323,9 +324,8 @@ class ScriptEngine(PythonScriptEngine):
         if (is_iso_literal(text) and text not in task.data
                 and text not in (external_context or {})):
             return text
-        token = _current_task.set(task)
         try:
-            result = self.environment.evaluate(expression, task.data, external_context)
+            result = self.environment.evaluate(expression, task.data, external_context, task)
         except SpiffWorkflowException as err:
             err.add_note(f"Error evaluating expression '{expression}'")
             raise
@@ -333,20 +333,15 @@ class ScriptEngine(PythonScriptEngine):
             wte = self._task_error(task, text, err, note_line=False)
             wte.add_note(f"Error evaluating expression '{text}'")
             raise wte from err
-        finally:
-            _current_task.reset(token)
         return timer_text(result) if expression in _timer_expressions(task) else result
 
     def execute(self, task, script, external_context=None):
-        token = _current_task.set(task)
         try:
-            return self.environment.execute(script, task.data, external_context)
+            return self.environment.execute(script, task.data, external_context, task)
         except SpiffWorkflowException:
             raise
         except Exception as err:
             raise self._task_error(task, script, err) from err
-        finally:
-            _current_task.reset(token)
 
     @staticmethod
     def _task_error(task, source, err, note_line=True):

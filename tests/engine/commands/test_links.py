@@ -178,3 +178,13 @@ def test_a_case_gets_its_messages_in_the_order_sent_while_another_delivers(linke
         assert s.get(Case, parent.case_id).facts["reports"] == 3
         assert {m.status for m in s.scalars(select(CaseMessage))} == {"delivered"}
     assert [t.element_id for t in engine.tasks("ministry_officer", case_id=parent.case_id)] == ["Review"]
+
+
+def test_helpers_get_the_running_task_passed_in(linked):
+    """start_cases() and notify_parent() are handed the task by the sandbox per run; called
+    without one (outside a process script) they refuse clearly."""
+    assert set(linked.script_engine.task_helpers) == {"start_cases", "start_case", "notify_parent"}
+    assert not set(linked.script_engine.helpers) & set(linked.script_engine.task_helpers)
+    from engine.commands import links
+    with pytest.raises(ValueError, match="only inside a process script"):
+        links.notify_parent(None, "progress")

@@ -14,8 +14,7 @@ from SpiffWorkflow.bpmn.specs.event_definitions import timer as spiff_timer
 from SpiffWorkflow.util.task import TaskState
 
 from engine.errors import ScriptError
-from engine.sandbox.scripts import (SandboxError, ScriptEngine, compile_script, current_task,
-    is_iso_literal)
+from engine.sandbox.scripts import SandboxError, ScriptEngine, compile_script, is_iso_literal
 from engine.sandbox.guards import MAX_ITEMS
 
 FIXED_NOW = datetime(2024, 5, 1, 8, 30, tzinfo=timezone.utc)
@@ -160,15 +159,17 @@ def test_helpers_are_callable_but_never_stored_in_task_data():
     engine = ScriptEngine(helpers={'double': lambda v: v * 2}, clock=lambda: FIXED_NOW)
     engine.helpers['triple'] = lambda v: v * 3
     seen = []
-    engine.helpers['whoami'] = lambda: seen.append(current_task().task_spec.bpmn_id)
-    script = "total = double(50) + triple(1)\nf = double\nj = json\nwhoami()\n"
+    engine.task_helpers['whoami'] = lambda task, tag: seen.append((task.task_spec.bpmn_id, tag))
+    script = "total = double(50) + triple(1)\nf = double\nj = json\nwhoami('x')\nw = whoami\n"
     workflow = gateway_workflow(script, data={'_internal': 'kept'}, engine=engine)
     workflow.do_engine_steps()
     data = task_named(workflow, 'end_big').data
     assert data == {'_internal': 'kept', 'total': 103}
-    assert seen == ['script']
+    assert seen == [('script', 'x')]
     with pytest.raises(ValueError):
         ScriptEngine(helpers={'_getattr_': getattr})
+    with pytest.raises(ValueError):
+        ScriptEngine(task_helpers={'_getattr_': getattr})
 
 
 def test_script_can_modify_and_delete_task_data():
