@@ -25,6 +25,8 @@ class Engine:
         self.forms = FormStore(self.settings.forms_dir)
         self.script_engine = ScriptEngine(task_helpers=links.HELPERS, clock=self.clock.now,
                                           time_limit=self.settings.script_time_limit)
+        #: What every save of a case also does, for rooms the case unit does not import.
+        self.save_hooks = (links.SAVE_HOOK,)
         self.system_actor = SYSTEM_ACTOR
         self.actors = ActorCache(self.settings.actor_cache_seconds)
         #: Test hook: called with the case id once a command holds the case's lock.

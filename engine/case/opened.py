@@ -4,8 +4,15 @@
 state, the task and timer rows, the status and the audit event all go into the caller's
 transaction, so they are committed together or not at all. A failure inside the engine
 (a script error, a broken model) rolls everything back (see engine.case.failures).
+
+This room imports nothing above it: what a save must also do for the commands (linked
+cases and their messages, engine.commands.links) comes in as `SaveHook`s the Engine hands
+over (`engine.save_hooks`), the way the sandbox gets its helpers.
 """
+from collections.abc import Callable
 from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import event
 from sqlalchemy.orm import Session
@@ -13,7 +20,6 @@ from sqlalchemy.orm import Session
 from engine.case import audit, fired_timers, projection
 from engine.case import rows as case_rows
 from engine.case import writes as case_writes
-from engine.commands import links
 from engine.errors import NotFound
 from engine.runtime import state as serialization
 from engine.runtime import workflow as runtime
@@ -26,6 +32,20 @@ def lock_case_of_task(session: Session, task_id: str) -> Case:
     if case is None:
         raise NotFound(f"Task {task_id} does not exist.")
     return case
+
+
+@dataclass(frozen=True)
+class SaveHook:
+    """Work that goes with every save of a case, done by a room above this one.
+
+    `before(opened)` runs before the state is written (it may take what it acts on out of
+    the workflow's data); a truthy result says `after` will write rows that refer to the
+    case, so a new case's row is inserted at once. `after(opened, that result)` runs once
+    the task and timer rows follow the state, in the same transaction; it may set
+    `opened.deliver`.
+    """
+    before: Callable[[Any], Any]
+    after: Callable[[Any, Any], None]
 
 
 class OpenCase:
@@ -43,6 +63,12 @@ class OpenCase:
         self.writes = case_writes.Writes()
         self.row_written, self.insert_with_writes = not new, False
         session.info.setdefault(OPEN_CASES, []).append(self)
+        self.hooks: tuple[SaveHook, ...] = engine.save_hooks
+        #: The case's status when the last `save` began (what it changed from).
+        self.status_before_save = case.status
+        #: Set by a save hook: messages between linked cases wait to be delivered once the
+        #: command has committed. The command returns it to the Engine.
+        self.deliver = False
         self.bundle = engine.specs.get(session, case.process_version_id)
         if workflow is None:
             workflow = runtime.load(case.state, self.bundle, engine.script_engine)
@@ -70,7 +96,8 @@ class OpenCase:
         """Write the state and bring the query rows in step with it."""
         now = self.engine.now()
         case = self.case
-        requests, was_running = links.take_requests(self)
+        self.status_before_save = case.status
+        hooked = [hook.before(self) for hook in self.hooks]
         case.state = serialization.dump_state(self.workflow)
         if case.status in ("running", "completed"):
             case.status = projection.case_status(self.workflow)
@@ -82,7 +109,7 @@ class OpenCase:
         case.updated_at = now
         case.last_error = case.last_error_element = None
         if not self.row_written:  # a new case: inserted once, with its state
-            self._insert(requests, case.stage and case.stage != stage_before)
+            self._insert(any(hooked), case.stage and case.stage != stage_before)
         firings = fired_timers.fired(self.due_timers) if self.due_timers else []
         if firings:  # before the rows follow the workflow: a cycle's next time gets a new one
             fired_timers.mark(self.session, case, firings, now)
@@ -101,13 +128,14 @@ class OpenCase:
             projection.sync_timers(self.session, case, self.workflow)
         else:
             projection.drop_all_timers(self.session, case)
-        links.after_save(self, requests, was_running)
+        for hook, before in zip(self.hooks, hooked):
+            hook.after(self, before)
 
-    def _insert(self, requests, new_stage) -> None:
+    def _insert(self, hooked, new_stage) -> None:
         """Insert the new case's row now, or, when its id is reserved and nothing else this
         command adds needs the row before the command's end, with the other writes."""
         self.row_written = True
-        if self.case.id is not None and not (requests or new_stage or self.bundle.has_timers
+        if self.case.id is not None and not (hooked or new_stage or self.bundle.has_timers
                                              or self.bundle.catches_messages
                                              or self.case.parent_case_id):
             self.insert_with_writes = True

@@ -21,9 +21,10 @@ How a process owner models it (no Python, only what bpmn-js edits):
   typically in a loop "catch, count, gateway: all children back?".
 
 How the engine runs it: a helper (handed its task by the sandbox) only RECORDS the request
-on the workflow. When the command saves the parent (`OpenCase.save`, same transaction) the
-children are created through the same code path as `engine.commands.start.start_case`,
-linked in `case_links`, with an audit event on both sides. Messages go to the `case_messages` outbox in the sender's
+on the workflow. When the command saves the parent (`OpenCase.save` runs SAVE_HOOK, which
+the Engine hands it; same transaction) the children are created through the same code path
+as `engine.commands.start.start_case`, linked in `case_links`, with an audit event on both
+sides; `opened.deliver` tells the command that messages wait. Messages go to the `case_messages` outbox in the sender's
 transaction and are delivered by `deliver_messages` right after it commits, each in its
 own transaction holding only the target's lock, so a child never waits on its parent's
 lock. A message the target cannot catch yet (it is busy elsewhere in its flow) stays
@@ -37,16 +38,18 @@ from sqlalchemy import select
 
 from engine.case import audit
 from engine.case.failures import engine_errors
-from engine.case import opened as casework  # a circle: engine.case.opened imports this module
-from engine.runtime import state as serialization
+from engine.case.opened import SaveHook, open_case
+from engine.commands.start import open_new_case
 from engine.errors import LiandongError
+from engine.models import deploy as deployment
+from engine.people.identity import organisation_by_code
+from engine.runtime import state as serialization
 from engine.storage import Case, CaseLink, CaseMessage, Organisation
 
 log = logging.getLogger(__name__)
 
 #: Where helpers leave their requests on the top workflow until the case is saved.
 REQUESTS = "_liandong_links"
-DELIVER_FLAG = "liandong.deliver_messages"
 DEFAULT_MESSAGE = "child_completed"
 MAX_CHILDREN = 1000
 MAX_ATTEMPTS = 3
@@ -98,17 +101,18 @@ def notify_parent(task, message, payload=None):
 HELPERS = {"start_cases": start_cases, "start_case": start_case, "notify_parent": notify_parent}
 
 
-# -- inside OpenCase.save ---------------------------------------------------------------------
+# -- inside OpenCase.save (the Engine hands SAVE_HOOK to every OpenCase) ----------------------
 
-def take_requests(opened) -> tuple[list, bool]:
-    """Before the state is written: the helpers' requests (removed from the state) and
-    whether the case was running, to see a completion afterwards."""
-    return opened.workflow.data.pop(REQUESTS, []), opened.case.status == "running"
+def take_requests(opened) -> list:
+    """Before the state is written: the helpers' requests, removed from the state."""
+    return opened.workflow.data.pop(REQUESTS, [])
 
 
-def after_save(opened, requests: list, was_running: bool) -> None:
-    """Create requested children and queue messages, in the command's transaction."""
+def after_save(opened, requests: list) -> None:
+    """Create requested children and queue messages, in the command's transaction; note on
+    `opened` whether messages wait to be delivered after it commits."""
     case = opened.case
+    was_running = opened.status_before_save == "running"
     for request in requests:
         if request["kind"] == "start":
             _start_children(opened, request)
@@ -122,7 +126,10 @@ def after_save(opened, requests: list, was_running: bool) -> None:
         _queue(opened, case.parent_case_id, link.message if link else DEFAULT_MESSAGE,
                completion_payload(opened))
     if opened.bundle.catches_messages and _pending_for(opened.session, case.id):  # it may catch what waited for it
-        opened.session.info[DELIVER_FLAG] = True
+        opened.deliver = True
+
+
+SAVE_HOOK = SaveHook(before=take_requests, after=after_save)
 
 
 def _pending_for(session, case_id: int) -> bool:
@@ -130,15 +137,7 @@ def _pending_for(session, case_id: int) -> bool:
         CaseMessage.status == "pending", CaseMessage.target_case_id == case_id).limit(1)).first() is not None
 
 
-def delivery_wanted(session) -> bool:
-    """Whether the command that used `session` sent, or can now receive, a message."""
-    return bool(session.info.get(DELIVER_FLAG))
-
-
 def _start_children(opened, request) -> None:
-    from engine.models import deploy as deployment
-    from engine.commands.start import open_new_case
-    from engine.people.identity import organisation_by_code
     session, parent = opened.session, opened.case
     pv = deployment.version_to_start(session, request["process_key"], None)
     for item in request["items"]:
@@ -148,6 +147,7 @@ def _start_children(opened, request) -> None:
         child = open_new_case(opened.engine, session, opened.actor, pv, dict(item), org,
                               business_key=business_key, parent_case_id=parent.id,
                               title=item.get("title"))
+        opened.deliver = opened.deliver or child.deliver  # a child that sent a message at once
         session.add(CaseLink(child_case_id=child.case.id, parent_case_id=parent.id,
                              message=request["message"], item_key=business_key,
                              created_at=opened.engine.now()))
@@ -177,7 +177,7 @@ def _organisation_code(session, organisation_id):
 
 
 def _queue(opened, target_id: int, name: str, payload: dict) -> None:
-    opened.session.info[DELIVER_FLAG] = True
+    opened.deliver = True
     now = opened.engine.now()
     opened.session.add(CaseMessage(target_case_id=target_id, source_case_id=opened.case.id,
                                    name=name, payload=payload, status="pending",
@@ -248,7 +248,7 @@ def _deliver_one(engine, message_id: int):
             if message is None:
                 return TAKEN
             note.case_id = message.target_case_id
-            with casework.open_case(engine, session, message.target_case_id, engine.system_actor) as opened:
+            with open_case(engine, session, message.target_case_id, engine.system_actor) as opened:
                 if opened.case.status in ("completed", "terminated"):
                     message.status, message.last_error = "undeliverable", f"case {opened.case.status}"
                     return False

@@ -6,7 +6,6 @@ never holds a session or a half-loaded case.
 from dataclasses import dataclass
 
 from engine.models import deploy as deployment
-from engine.commands import links
 from engine.runtime import workflow as runtime, state as serialization
 from engine.case.failures import engine_errors
 from engine.case.opened import OpenCase
@@ -43,7 +42,7 @@ def start_case(engine, actor, process_key: str, data=None, business_key=None, or
         opened = open_new_case(engine, session, actor, pv, data, org, business_key=business_key,
                                parent_case_id=parent_case_id, title=title, case_id=pv.case_id)
         return Started(opened.case.id, opened.case.status, tuple(t.id for t in opened.new_tasks),
-                       links.delivery_wanted(session))
+                       opened.deliver)
 
 
 @dataclass(frozen=True)

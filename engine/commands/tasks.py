@@ -12,7 +12,6 @@ from SpiffWorkflow.util.task import TaskState
 from engine.case import rows as case_rows
 from engine.case.failures import engine_errors
 from engine.case.opened import lock_case_of_task, open_locked
-from engine.commands import links
 from engine.commands.start import Started
 from engine.errors import Conflict, Forbidden, InvalidData, NotFound
 from engine.runtime import state as serialization
@@ -107,7 +106,7 @@ def complete_task(engine, actor, task_id: str, data=None) -> Started:
         opened.record("task_completed", row.element_id, row.id, task=row.name, lane=row.lane,
                       submitted=serialization.dump_value(data), changes=diff(before, after))
         return Started(case_id, opened.case.status, tuple(t.id for t in opened.new_tasks),
-                       links.delivery_wanted(session))
+                       opened.deliver)
 
 
 def claim_task(engine, actor, task_id: str) -> None:

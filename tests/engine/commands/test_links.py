@@ -180,6 +180,31 @@ def test_a_case_gets_its_messages_in_the_order_sent_while_another_delivers(linke
     assert [t.element_id for t in engine.tasks("ministry_officer", case_id=parent.case_id)] == ["Review"]
 
 
+def test_whether_messages_wait_comes_back_from_the_open_case(linked):
+    """The command learns from its OpenCase, not from a flag on the session, that it sent a
+    message; a child started by a parent hands its answer up to the parent's."""
+    from uuid import UUID
+
+    from engine.case.opened import open_case
+    engine = linked
+    parent = engine.start_case("links_parent", "ministry_officer", {"orgs": ["zj"]})
+    assert parent.deliver is False  # the child waits on its task: nothing sent yet
+    child = _children(engine, parent.case_id)[0]
+    task_id = engine.tasks("zj_staff")[0].id
+    with engine.db.transaction() as session:
+        with open_case(engine, session, child.id, engine.system_actor) as opened:
+            assert opened.deliver is False
+            task = opened.workflow.get_task_from_id(UUID(task_id))
+            task.data["score"] = 1
+            task.run()
+            opened.advance()
+            opened.save()
+            opened.record("note")
+            assert opened.deliver is True  # 'progress' and 'child_done' went to the outbox
+    assert engine.deliver_messages() == 2
+    assert [t.element_id for t in engine.tasks("ministry_officer", case_id=parent.case_id)] == ["Review"]
+
+
 def test_helpers_get_the_running_task_passed_in(linked):
     """start_cases() and notify_parent() are handed the task by the sandbox per run; called
     without one (outside a process script) they refuse clearly."""
