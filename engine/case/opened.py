@@ -14,7 +14,6 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import event
 from sqlalchemy.orm import Session
 
 from engine.case import audit, fired_timers, projection
@@ -52,7 +51,8 @@ class OpenCase:
     """A locked case with its workflow loaded; the body of a command works on this.
 
     `workflow` is given for a case built or migrated in this command; `new` says no task
-    row of it exists yet.
+    row of it exists yet. Used as a context manager, it writes what is still unsent when
+    the body ends without an error, so nothing set after the last `record` is lost.
     """
 
     def __init__(self, engine, session: Session, case: Case, actor, workflow=None, new=False):
@@ -62,7 +62,6 @@ class OpenCase:
         self.completion_recorded = case.status == "completed"  # `case_completed` once
         self.writes = case_writes.Writes()
         self.row_written, self.insert_with_writes = not new, False
-        session.info.setdefault(OPEN_CASES, []).append(self)
         self.hooks: tuple[SaveHook, ...] = engine.save_hooks
         #: The case's status when the last `save` began (what it changed from).
         self.status_before_save = case.status
@@ -82,6 +81,13 @@ class OpenCase:
         # Timers due when loaded or before an advance: running a task may fire them too.
         self.due_timers = fired_timers.due(self, engine.now()) if self.bundle.has_timers else {}
         self.fired_saved: list[fired_timers.Fired] = []  # saved, their events not yet recorded
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, error_type, error, traceback) -> None:
+        if error_type is None:
+            self.write()
 
     def advance(self) -> None:
         if self.bundle.has_timers:
@@ -180,17 +186,6 @@ class OpenCase:
             case_writes.send(self.session, self.case, self.seen, self.writes)
 
 
-#: The cases a transaction opened, written once more just before it commits, so a change
-#: made after the last `record` is not lost.
-OPEN_CASES = "liandong.open_cases"
-
-
-@event.listens_for(Session, "before_commit")
-def _write_open_cases(session):
-    for opened in session.info.pop(OPEN_CASES, ()):
-        opened.write()
-
-
 @contextmanager
 def open_case(engine, session: Session, case_id: int, actor):
     case = case_rows.lock(session, case_id)
@@ -202,8 +197,9 @@ def open_case(engine, session: Session, case_id: int, actor):
 
 @contextmanager
 def open_locked(engine, session: Session, case: Case, actor):
-    """Load the workflow of `case`, which this transaction has locked."""
-    opened = OpenCase(engine, session, case, actor)
-    if engine.on_case_loaded is not None:
-        engine.on_case_loaded(case.id)
-    yield opened
+    """Load the workflow of `case`, which this transaction has locked; what is unsent when
+    the body ends is written then."""
+    with OpenCase(engine, session, case, actor) as opened:
+        if engine.on_case_loaded is not None:
+            engine.on_case_loaded(case.id)
+        yield opened

@@ -252,12 +252,12 @@ def _migrate_one(engine, actor, case_id: int, target_id: int, target_number: int
         if workflow is None:
             return verdict
         from_version_id = case.process_version_id
-        opened = OpenCase(engine, session, case, actor, workflow)
-        case.process_version_id = target_id
-        case.version = target
-        opened.save()
-        opened.record("case_migrated", from_version=verdict.from_version, to_version=target_number,
-                      from_version_id=from_version_id, to_version_id=target_id,
-                      changed_elements=verdict.changed_elements)
+        with OpenCase(engine, session, case, actor, workflow) as opened:
+            case.process_version_id = target_id
+            case.version = target
+            opened.save()
+            opened.record("case_migrated", from_version=verdict.from_version,
+                          to_version=target_number, from_version_id=from_version_id,
+                          to_version_id=target_id, changed_elements=verdict.changed_elements)
         verdict.migrated = True
         return verdict

@@ -76,12 +76,12 @@ def open_new_case(engine, session, actor, pv, data: dict, org, business_key=None
                 started_at=engine.now(), updated_at=engine.now(), state="", facts={})
     bundle = engine.specs.get(session, pv.id)
     workflow = runtime.new_workflow(bundle, engine.script_engine, data)
-    opened = OpenCase(engine, session, case, actor, workflow, new=True)
-    opened.advance()
-    opened.save()
-    detail = {"data": serialization.dump_value(data), "version": pv.version,
-              "business_key": business_key, "organisation": org.code if org else None}
-    if parent_case_id is not None:
-        detail["parent_case_id"] = parent_case_id
-    opened.record("case_started", **detail)
+    with OpenCase(engine, session, case, actor, workflow, new=True) as opened:
+        opened.advance()
+        opened.save()
+        detail = {"data": serialization.dump_value(data), "version": pv.version,
+                  "business_key": business_key, "organisation": org.code if org else None}
+        if parent_case_id is not None:
+            detail["parent_case_id"] = parent_case_id
+        opened.record("case_started", **detail)
     return opened

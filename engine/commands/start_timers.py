@@ -52,16 +52,16 @@ def fire_start_timer(engine, session: Session, row: Timer, node: str) -> int:
                 started_at=now, updated_at=now, state="", facts={})
     workflow = runtime.new_workflow(bundle, engine.script_engine)
     runtime.fire_start_event(workflow, row.element_id)
-    opened = OpenCase(engine, session, case, engine.system_actor, workflow, new=True)
-    opened.advance()
-    opened.advance()  # a cycle start event completes on the refresh after its path opened
-    row.status, row.fired_at = "fired", now
-    opened.save()
-    late = round((now - row.due_at).total_seconds(), 3)
-    opened.record("case_started", version=version.version, timer_id=row.id,
-                  started_by_timer=row.element_id)
-    opened.record("timer_fired", row.element_id, timer_id=row.id,
-                  due_at=row.due_at.isoformat(), late_seconds=late, node=node)
+    with OpenCase(engine, session, case, engine.system_actor, workflow, new=True) as opened:
+        opened.advance()
+        opened.advance()  # a cycle start event completes on the refresh after its path opened
+        row.status, row.fired_at = "fired", now
+        opened.save()
+        late = round((now - row.due_at).total_seconds(), 3)
+        opened.record("case_started", version=version.version, timer_id=row.id,
+                      started_by_timer=row.element_id)
+        opened.record("timer_fired", row.element_id, timer_id=row.id,
+                      due_at=row.due_at.isoformat(), late_seconds=late, node=node)
     _rearm(engine, session, row, now)
     return case.id
 

@@ -103,8 +103,8 @@ def complete_task(engine, actor, task_id: str, data=None) -> Started:
             opened.advance()
             opened.save()
             after = serialization.dump_value(task.data)
-        opened.record("task_completed", row.element_id, row.id, task=row.name, lane=row.lane,
-                      submitted=serialization.dump_value(data), changes=diff(before, after))
+            opened.record("task_completed", row.element_id, row.id, task=row.name, lane=row.lane,
+                          submitted=serialization.dump_value(data), changes=diff(before, after))
         return Started(case_id, opened.case.status, tuple(t.id for t in opened.new_tasks),
                        opened.deliver)
 
