@@ -22,9 +22,9 @@ class Engine:
         install_clock(self.clock, self.settings.time_zone)
         self.db = Database(self.settings.database_url)
         self.specs = SpecCache()
-        self.forms = FormStore(self.settings.forms_dir)
         self.script_engine = ScriptEngine(task_helpers=links.HELPERS, clock=self.clock.now,
                                           time_limit=self.settings.script_time_limit)
+        self.forms = FormStore(self.settings.forms_dir, sandbox=self.script_engine, db=self.db)
         #: What every save of a case also does, for rooms the case unit does not import.
         self.save_hooks = (links.SAVE_HOOK,)
         self.system_actor = SYSTEM_ACTOR

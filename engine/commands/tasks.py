@@ -94,7 +94,7 @@ def complete_task(engine, actor, task_id: str, data=None) -> Started:
                 _check_open(case_rows.task_row(session, task_id), actor)  # who finished it
                 raise Conflict(f"Task '{row.name}' is not ready in case {case_id}.")
             if row.form_schema:
-                engine.forms.validate(row.form_schema, data, task.data)
+                data = engine.forms.validate(row.form_schema, data, task.data, session)
             before = serialization.dump_value(task.data)
             task.data.update(data)
             task.run()

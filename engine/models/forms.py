@@ -1,7 +1,10 @@
 """Form definitions (JSON Schema files in forms/) and server-side validation of submissions.
 
-The browser's checks are a courtesy; every submission, from the web form or the REST API,
-is validated here against the task's schema before the task is completed.
+The browser's checks are a courtesy; every submission, from the web form, the REST API or
+the CLI, is validated here before the task is completed: text is stripped (an answer of
+spaces is no answer), then the JSON Schema, then the form's cross-field rules
+(engine/models/form_rules.py). Choices named by `x-options-from` (case data) and
+`x-liandong-choices` (organisations) are resolved server-side and enforced.
 """
 import json
 import threading
@@ -9,15 +12,35 @@ from pathlib import Path
 
 from jsonschema import Draft202012Validator, FormatChecker
 from jsonschema.exceptions import SchemaError
+from sqlalchemy import select
 
 from engine.errors import InvalidData, NotFound
+from engine.models.form_rules import check_rules, parse_rules
+from engine.storage import Organisation
 
 NAME_CHARS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_.")
 
 
+CHOICES = "x-liandong-choices"
+FILE_MARK = "x-liandong-file"
+
+
+class FormErrors(InvalidData):
+    """A refused submission. `field_errors` speaks the form's own language (Chinese, like its
+    titles); `field_errors_en` holds the same in English for a reader who chose it."""
+
+    def __init__(self, message, field_errors, field_errors_en=None):
+        super().__init__(message, field_errors)
+        self.field_errors_en = dict(field_errors_en or field_errors)
+
+
 class FormStore:
-    def __init__(self, directory: Path):
+    """The forms folder. `sandbox` (a ScriptEngine) runs the forms' rules; `db` lets a form
+    offer organisations as choices when the caller holds no session of its own."""
+
+    def __init__(self, directory: Path, sandbox=None, db=None):
         self.directory = Path(directory)
+        self.sandbox, self.db = sandbox, db
         self._cache: dict[str, tuple[float, dict, Draft202012Validator]] = {}
         self._lock = threading.Lock()
 
@@ -35,28 +58,52 @@ class FormStore:
     def load(self, name: str) -> dict:
         return self._entry(name)[1]
 
-    def load_for(self, name: str, case_data: dict) -> dict:
-        """The schema with its `x-options-from` lists filled from the case (see forms/README.md)."""
-        return resolve_schema(self.load(name), case_data)
+    def load_for(self, name: str, case_data: dict, session=None) -> dict:
+        """The schema with its `x-options-from` lists filled from the case and its
+        `x-liandong-choices` from the organisations (see forms/README.md)."""
+        schema = self.load(name)
+        return resolve_schema(schema, case_data, self._lists(schema, session))
 
-    def validate(self, name: str, data: dict, case_data: dict | None = None) -> None:
-        """Raise InvalidData mapping each failing field path ("partners.0.city") to messages.
+    def validate(self, name: str, data: dict, case_data: dict | None = None, session=None) -> dict:
+        """The submission as it is to be stored (text stripped), or FormErrors mapping each
+        failing field path ("activities.0.end_date") to messages.
 
-        With `case_data`, choices named by `x-options-from` are enforced too.
-        """
+        With `case_data`, choices named by `x-options-from` are enforced too, and rules may
+        read the case's data (a campaign's `budget_limit`)."""
+        schema = self.load(name)
         validator = self._entry(name)[2]
-        if case_data is not None and _mentions_options(self.load(name)):
-            validator = Draft202012Validator(self.load_for(name, case_data),
-                                             format_checker=FormatChecker())
+        if (case_data is not None and _mentions_options(schema)) or CHOICES in json.dumps(schema):
+            schema = self.load_for(name, case_data or {}, session)
+            validator = Draft202012Validator(schema, format_checker=FormatChecker())
+        data = strip_text(schema, data)
+        present = without_blanks(schema, data)
         errors: dict[str, list[str]] = {}
-        for error in sorted(validator.iter_errors(data), key=lambda e: list(e.path)):
+        for error in sorted(validator.iter_errors(present), key=lambda e: list(e.path)):
             field = ".".join(str(p) for p in error.absolute_path)
             if error.validator == "required":
                 missing = error.message.split("'")[1] if "'" in error.message else ""
                 field = ".".join(filter(None, [field, missing]))
             errors.setdefault(field or "_form", []).append(_message(error))
+        english = {path: list(texts) for path, texts in errors.items()}
+        if self.sandbox is not None:
+            for failure in check_rules(schema, present, case_data or {}, self.sandbox, set(errors)):
+                errors.setdefault(failure.path, []).append(failure.message)
+                english.setdefault(failure.path, []).append(failure.message_en)
         if errors:
-            raise InvalidData(f"The form has {sum(map(len, errors.values()))} error(s).", errors)
+            raise FormErrors(f"The form has {sum(map(len, errors.values()))} error(s).",
+                             errors, english)
+        return data
+
+    def _lists(self, schema, session) -> dict:
+        """The choice lists the schema names: today only "organisations", read once."""
+        if CHOICES not in json.dumps(schema):
+            return {}
+        if session is not None:
+            return {"organisations": organisation_choices(session)}
+        if self.db is None:
+            return {}
+        with self.db.read() as own:
+            return {"organisations": organisation_choices(own)}
 
     def _entry(self, name: str):
         path = self.path(name)
@@ -70,6 +117,8 @@ class FormStore:
         try:
             schema = json.loads(path.read_text("utf-8"))
             Draft202012Validator.check_schema(schema)
+            parse_rules(schema, f"Form file '{name}': ")
+            _check_choices(schema, name)
         except (ValueError, SchemaError) as err:
             raise InvalidData(f"Form file '{name}' is not a valid JSON Schema: {err}") from err
         entry = (mtime, schema, Draft202012Validator(schema, format_checker=FormatChecker()))
@@ -78,25 +127,103 @@ class FormStore:
         return entry
 
 
-def resolve_schema(schema, case_data: dict):
+def resolve_schema(schema, case_data: dict, lists: dict | None = None):
     """A copy of `schema` where each `"x-options-from": "var"` becomes a `oneOf` of the
     choices held in case variable `var`: campaign lists (themes, cities) live in the case's
-    data, not in the form, so another campaign needs no form change."""
+    data, not in the form, so another campaign needs no form change. Likewise each
+    `"x-liandong-choices": {"from": "organisations", "kind": ...}` becomes a `oneOf` of the
+    organisations of those kinds (codes stored, names shown), taken from `lists`."""
+    lists = lists or {}
     if isinstance(schema, list):
-        return [resolve_schema(item, case_data) for item in schema]
+        return [resolve_schema(item, case_data, lists) for item in schema]
     if not isinstance(schema, dict):
         return schema
-    out = {key: resolve_schema(value, case_data) for key, value in schema.items()}
+    out = {key: resolve_schema(value, case_data, lists) for key, value in schema.items()}
+    choices = None
     source = schema.get("x-options-from")
     if isinstance(source, str):
         choices = [_choice(item) for item in (case_data.get(source) or [])
                    if isinstance(item, (str, int, dict))]
         choices = [c for c in choices if c is not None]
-        if choices and schema.get("type") == "array":  # a multiple choice: the items choose
-            out["items"] = {**(out.get("items") or {}), "oneOf": choices}
-        elif choices:
-            out["oneOf"] = choices
+    wanted = _choices_spec(schema.get(CHOICES))
+    if wanted and wanted[0] in lists:
+        kinds = wanted[1]
+        choices = [_choice(org) for org in lists[wanted[0]] if not kinds or org["kind"] in kinds]
+        if not choices:  # nothing to choose from must still refuse whatever is sent
+            choices = [{"const": None, "title": "—"}]
+    if choices and schema.get("type") == "array":  # a multiple choice: the items choose
+        out["items"] = {**(out.get("items") or {}), "oneOf": choices}
+    elif choices:
+        out["oneOf"] = choices
     return out
+
+
+def _choices_spec(spec):
+    """`"organisations"` or `{"from": "organisations", "kind": "city" | [...]}` as
+    (source, kinds); None when absent or malformed."""
+    if isinstance(spec, str):
+        return spec, frozenset()
+    if isinstance(spec, dict) and isinstance(spec.get("from"), str):
+        kind = spec.get("kind") or []
+        return spec["from"], frozenset([kind] if isinstance(kind, str) else kind)
+    return None
+
+
+def _check_choices(schema, name):
+    if isinstance(schema, list):
+        for item in schema:
+            _check_choices(item, name)
+    elif isinstance(schema, dict):
+        if CHOICES in schema:
+            spec = _choices_spec(schema[CHOICES])
+            if spec is None or spec[0] != "organisations":
+                raise InvalidData(f"Form file '{name}': '{CHOICES}' must name \"organisations\" "
+                                  f"(optionally with a \"kind\"), not {schema[CHOICES]!r}.")
+        for value in schema.values():
+            if isinstance(value, (dict, list)):
+                _check_choices(value, name)
+
+
+def organisation_choices(session) -> list[dict]:
+    """Every organisation as a choice: code, Chinese and English names, kind; grouped by the
+    hierarchy, so a province's cities sit together."""
+    rows = session.execute(select(Organisation.code, Organisation.name, Organisation.name_en,
+                                  Organisation.kind).order_by(Organisation.path))
+    return [{"code": code, "name": name, "name_en": name_en, "kind": kind}
+            for code, name, name_en, kind in rows]
+
+
+def is_file(prop) -> bool:
+    return isinstance(prop, dict) and (prop.get("format") == "data-url" or prop.get(FILE_MARK) is True)
+
+
+def strip_text(schema, value):
+    """`value` with leading and trailing white space removed from every text the schema
+    declares (files excepted): "   " typed into a required field is not an answer."""
+    if not isinstance(schema, dict):
+        return value
+    if isinstance(value, str):
+        return value if is_file(schema) else value.strip()
+    if isinstance(value, dict):
+        props = schema.get("properties") or {}
+        return {key: strip_text(props.get(key), item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [strip_text(schema.get("items"), item) for item in value]
+    return value
+
+
+def without_blanks(schema, value):
+    """`value` without the object members that are empty text, so that `required` (plain or
+    under `if`/`then`) refuses them as missing, as it would an unfilled web field."""
+    if not isinstance(schema, dict):
+        return value
+    if isinstance(value, dict):
+        props = schema.get("properties") or {}
+        return {key: without_blanks(props.get(key), item) for key, item in value.items()
+                if not (isinstance(item, str) and item == "" and key in props)}
+    if isinstance(value, list):
+        return [without_blanks(schema.get("items"), item) for item in value]
+    return value
 
 
 def _choice(item):
