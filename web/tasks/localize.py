@@ -1,7 +1,7 @@
 """Forms speak the reader's language: Chinese lives in `title`/`description`, English beside
 it in `x-title-en`/`x-description-en` (forms/README.md). This picks one before rendering."""
 
-LOCALIZED = {"title": "x-title-en", "description": "x-description-en"}
+LOCALIZED = {"title": "x-title-en", "description": "x-description-en", "message": "x-message-en"}
 
 
 def localize(schema, locale) -> dict:
@@ -22,3 +22,11 @@ def _english(node):
         if isinstance(node.get(english), str):
             out[key] = node[english]
     return out
+
+
+def engine_messages(err, locale) -> dict:
+    """The engine's field errors (a refused form's cross-field rules among them) in the
+    reader's language: the form's own Chinese, or the English beside it."""
+    if str(locale or "").startswith("en"):
+        return dict(getattr(err, "field_errors_en", None) or err.field_errors)
+    return dict(err.field_errors)

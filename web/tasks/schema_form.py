@@ -245,7 +245,8 @@ def _empty(value) -> bool:
 
 
 def to_json(schema: dict, form, ui: dict | None = None, prefix: str = "", parsed: Parsed | None = None) -> Parsed:
-    """The submitted form as JSON; empty fields are left out so `required` can catch them."""
+    """The submitted form as JSON; text is stripped and empty fields are left out so that
+    `required` catches them (as the engine does for the API and the CLI)."""
     ui = ui or {}
     parsed = parsed or Parsed({})
     out = {}
@@ -302,6 +303,8 @@ def _value_of(kind, prop, fld, ui, path, parsed):
                 parsed.fields[f"{path}.{len(values)}"] = entry
                 values.append(value)
         return values
+    if isinstance(raw, str):  # spaces alone are no answer; the field keeps what was typed
+        raw = raw.strip()
     return raw if raw not in (None, "") else None
 
 

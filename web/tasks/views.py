@@ -18,7 +18,7 @@ from ..extensions import current_actor, current_engine
 from . import bp
 from .facts import labelled_facts
 from .instructions import render_instructions
-from .localize import localize
+from .localize import engine_messages, localize
 from .messages import field_messages
 from .schema_form import form_class, layout, to_form_values, to_json, with_defaults
 
@@ -138,6 +138,9 @@ def submit(task_id):
         with engine.db.transaction() as s:
             drafts.save_draft(s, actor.username, task_id, parsed.data, engine.now())
         flash(_("Draft saved. Only you can see it."), "success")
+        for path, texts in upload_errors.items():  # the rest is saved; say which file was not
+            flash(_("The file for “%(field)s” was not saved: %(why)s",
+                    field=parsed.fields[path].label.text, why=" ".join(texts)), "error")
         return redirect(url_for("tasks.show", task_id=task_id))
     if upload_errors:
         return _render(task, case, files, schema, ui, form, may_work, 422,
@@ -145,7 +148,8 @@ def submit(task_id):
     try:
         done = engine.complete_task(task_id, actor, parsed.data)
     except InvalidData as err:
-        messages = field_messages(schema, parsed.data) or err.field_errors or {"_form": [str(err)]}
+        messages = ({**engine_messages(err, get_locale()), **field_messages(schema, parsed.data)}
+                    or {"_form": [str(err)]})
         with engine.db.read() as s:
             files = attachments.files_of_case(s, actor, task.case_id)
         return _render(task, case, files, schema, ui, form, may_work, 422, _show_errors(parsed, messages))
