@@ -13,6 +13,7 @@ from pathlib import Path
 from jsonschema import Draft202012Validator, FormatChecker
 from jsonschema.exceptions import SchemaError
 from sqlalchemy import select
+from sqlalchemy.orm import aliased
 
 from engine.errors import InvalidData, NotFound
 from engine.models.form_rules import check_rules, parse_rules
@@ -185,12 +186,16 @@ def _check_choices(schema, name):
 
 
 def organisation_choices(session) -> list[dict]:
-    """Every organisation as a choice: code, Chinese and English names, kind; grouped by the
-    hierarchy, so a province's cities sit together."""
-    rows = session.execute(select(Organisation.code, Organisation.name, Organisation.name_en,
-                                  Organisation.kind).order_by(Organisation.path))
-    return [{"code": code, "name": name, "name_en": name_en, "kind": kind}
-            for code, name, name_en, kind in rows]
+    """Every organisation as a choice: code, Chinese and English names, kind, and the
+    organisation above it as the group it is shown in (a city under its province)."""
+    parent = aliased(Organisation)
+    rows = session.execute(
+        select(Organisation.code, Organisation.name, Organisation.name_en, Organisation.kind,
+               parent.name, parent.name_en)
+        .outerjoin(parent, parent.id == Organisation.parent_id).order_by(Organisation.path))
+    return [{"code": code, "name": name, "name_en": name_en, "kind": kind,
+             "group": group or "", "group_en": group_en or group or ""}
+            for code, name, name_en, kind, group, group_en in rows]
 
 
 def is_file(prop) -> bool:
@@ -233,7 +238,10 @@ def _choice(item):
     if code is None:
         return None
     title = item.get("zh") or item.get("name") or str(code)
-    return {"const": code, "title": title, "x-title-en": item.get("en") or item.get("name_en") or title}
+    choice = {"const": code, "title": title, "x-title-en": item.get("en") or item.get("name_en") or title}
+    if item.get("group"):  # shown under a heading: a city under its province
+        choice.update({"x-group": item["group"], "x-group-en": item.get("group_en") or item["group"]})
+    return choice
 
 
 def _mentions_options(schema) -> bool:

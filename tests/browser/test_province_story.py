@@ -100,13 +100,17 @@ def _options(page, selector):
             for o in page.locator(f"{selector} option").all() if o.get_attribute("value")}
 
 
+def _chosen(page, selector):
+    return page.locator(f"{selector} option:checked").evaluate_all("els => els.map(e => e.value)")
+
+
 def _fill_activity(page, row, name, host, form, theme, partner, start, end, venue, budget):
     prefix = f"activities-{row}-"
     page.fill(f"input[name='{prefix}name']", name)
     page.select_option(f"select[name='{prefix}host_city']", host)
     page.select_option(f"select[name='{prefix}form']", form)
     page.select_option(f"select[name='{prefix}theme']", theme)
-    page.fill(f"input[name='{prefix}partner_cities-0']", partner)
+    page.select_option(f"select[name='{prefix}partner_cities']", partner)  # by name, stored by code
     page.fill(f"input[name='{prefix}start_date']", start)
     page.fill(f"input[name='{prefix}end_date']", end)
     if venue:
@@ -141,7 +145,7 @@ def test_one_provinces_story_through_the_forms(campaign_server, browser_page, ar
     assert page.locator("#task-count").inner_text() == "1"
     _open_task(page, "部署省内及跨省区域文化联动工作")
     page.fill("textarea[name=intra_provincial]", "召开全省区域文化联动工作部署会。")
-    page.fill("input[name='contacted_cities-0']", "苏州市")
+    page.select_option("select[name=contacted_cities]", label="苏州市")
     page.click("button[name=complete]")
     assert page.locator("h1").inner_text() == "策划活动项目，制定并报送落实方案"  # next task, straight on
     page.goto(f"{server.url}/tasks")
@@ -157,13 +161,13 @@ def test_one_provinces_story_through_the_forms(campaign_server, browser_page, ar
     assert forms == {f["code"]: f["zh"] for f in server.calendar["activity_forms"]}
 
     # two activities (the second row added in the page); the summary and one venue left out
-    _fill_activity(page, 0, "越剧联动展演", "zj-hangzhou", "performance", "mass_activities", "苏州市",
-                   "2016-06-10", "2016-06-12", "杭州大剧院", "50000")
-    page.click("fieldset[data-rows='activities-0-partner_cities'] > button[name=add_row]")  # a second partner
-    page.fill("input[name='activities-0-partner_cities-1']", "上海市")
+    jiangsu = page.locator("select[name='activities-0-partner_cities'] optgroup[label='江苏省文化厅']")
+    assert jiangsu.locator("option").all_inner_texts() == ["常州市", "苏州市"]  # other provinces' too
+    _fill_activity(page, 0, "越剧联动展演", "zj-hangzhou", "performance", "mass_activities",
+                   ["js-suzhou", "sh-pudong"], "2016-06-10", "2016-06-12", "杭州大剧院", "50000")
     page.click("fieldset[data-rows=activities] > button[name=add_row]")
-    _fill_activity(page, 1, "长三角公共文化讲座", "zj-ningbo", "lecture", "digitalisation", "常州市",
-                   "2016-07-01", "2016-07-01", "", "8000")
+    _fill_activity(page, 1, "长三角公共文化讲座", "zj-ningbo", "lecture", "digitalisation",
+                   ["js-changzhou"], "2016-07-01", "2016-07-01", "", "8000")
     page.check("input[name=host_exchange][value=no]")
     page.screenshot(path=artifacts / "province-plan-zh.png", full_page=True)
     page.click("button[name=complete]")
@@ -179,8 +183,8 @@ def test_one_provinces_story_through_the_forms(campaign_server, browser_page, ar
     assert page.input_value("select[name='activities-1-host_city']") == "zj-ningbo"
     assert page.input_value("select[name='activities-1-form']") == "lecture"
     assert page.input_value("select[name='activities-1-theme']") == "digitalisation"
-    assert page.input_value("input[name='activities-1-partner_cities-0']") == "常州市"
-    assert page.input_value("input[name='activities-0-partner_cities-1']") == "上海市"
+    assert _chosen(page, "select[name='activities-1-partner_cities']") == ["js-changzhou"]
+    assert _chosen(page, "select[name='activities-0-partner_cities']") == ["js-suzhou", "sh-pudong"]
     assert page.input_value("input[name='activities-1-budget']") == "8000"
     assert page.is_checked("input[name=host_exchange][value=no]")
     page.screenshot(path=artifacts / "province-plan-errors-zh.png", full_page=True)
@@ -221,6 +225,5 @@ def test_one_provinces_story_through_the_forms(campaign_server, browser_page, ar
     links.first.click()
     assert page.input_value("input[name=name]") == "越剧联动展演"
     assert page.input_value("select[name=form]") == "performance"
-    assert page.locator("input[name^=partner_cities-]").evaluate_all("els => els.map(e => e.value)") == [
-        "苏州市", "上海市"]
+    assert _chosen(page, "select[name=partner_cities]") == ["js-suzhou", "sh-pudong"]
     page.screenshot(path=artifacts / "city-activity-zh.png", full_page=True)

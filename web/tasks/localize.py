@@ -1,7 +1,8 @@
 """Forms speak the reader's language: Chinese lives in `title`/`description`, English beside
 it in `x-title-en`/`x-description-en` (forms/README.md). This picks one before rendering."""
 
-LOCALIZED = {"title": "x-title-en", "description": "x-description-en", "message": "x-message-en"}
+LOCALIZED = {"title": "x-title-en", "description": "x-description-en", "message": "x-message-en",
+             "x-group": "x-group-en"}
 
 
 def localize(schema, locale) -> dict:

@@ -4,7 +4,9 @@ form, and the submitted form back as JSON for the engine to validate.
 Mapping: string -> text; `ui:widget: textarea` -> long text; number/integer -> number input;
 `format: date` -> date input; `enum` (or `oneOf` of consts) -> select, or radio buttons with
 `ui:widget: radio`; boolean -> yes/no; object -> a group; array of objects -> repeating rows;
-array of strings with `items.enum` -> check boxes; `ui:widget: hidden` -> hidden.
+array of strings with `items.enum` (or `oneOf`) -> check boxes, or, past MANY_CHOICES, a
+multiple select with the choices under their `x-group` headings (the cities of a province
+under its name); `ui:widget: hidden` -> hidden.
 A file upload is a string property with `"format": "data-url"` (SpiffArena's convention) or
 `"x-liandong-file": true`; its value in the case data is a reference "file:<id>" to the
 uploaded file (see engine.commands.attachments), not the bytes.
@@ -22,6 +24,8 @@ from wtforms import (Field, FieldList, Form, FormField, HiddenField, RadioField,
 from wtforms import widgets
 
 FILE_MARK = "x-liandong-file"
+#: More choices than this are a multiple select, not a wall of check boxes.
+MANY_CHOICES = 12
 RESERVED = frozenset({"data", "errors", "meta", "validate", "populate_obj", "process", "csrf_token",
                       "hidden_tag", "form_errors", "is_submitted", "validate_on_submit"})
 
@@ -67,6 +71,13 @@ def _choices(prop: dict):
     return None
 
 
+def _grouped(prop: dict):
+    """The choices, each under its `x-group` heading where it has one (an optgroup)."""
+    return [SelectChoice(str(o["const"]), str(o.get("title", o["const"])), optgroup=o.get("x-group"))
+            for o in prop.get("oneOf") or [] if isinstance(o, dict) and "const" in o] \
+        or options(_choices(prop) or [])
+
+
 def ordered_keys(schema: dict, ui: dict) -> list[str]:
     keys = list((schema.get("properties") or {}).keys())
     order = ui.get("ui:order")
@@ -100,7 +111,7 @@ def kind_of(prop: dict, ui: dict) -> str:
         if items.get("type") == "object":
             return "rows"
         if _choices(items) is not None:
-            return "checkboxes"
+            return "multiselect" if len(_choices(items)) > MANY_CHOICES else "checkboxes"
         return "list"
     if kind == "string" and prop.get("format") == "date":
         return "date"
@@ -145,6 +156,9 @@ def _make_field(key: str, prop: dict, ui: dict, required: bool, rows: int = 1):
         return SelectMultipleField(label, choices=options(_choices(prop["items"])), validate_choice=False,
                                    widget=widgets.ListWidget(prefix_label=False),
                                    option_widget=widgets.CheckboxInput())
+    if kind == "multiselect":
+        return SelectMultipleField(label, choices=_grouped(prop["items"]), validate_choice=False,
+                                   render_kw={"size": 10})
     if kind == "group":
         return FormField(form_class(prop, ui, Form), label=label)
     if kind == "rows":
@@ -208,7 +222,7 @@ def to_form_values(schema: dict, data: dict, ui: dict | None = None) -> dict:
         elif kind == "rows" and isinstance(value, list):
             value = [to_form_values(prop.get("items") or {}, v, (ui.get(key) or {}).get("items"))
                      for v in value if isinstance(v, dict)]
-        elif kind == "checkboxes" and isinstance(value, list):
+        elif kind in ("checkboxes", "multiselect") and isinstance(value, list):
             value = [str(v) for v in value]
         elif kind in ("select", "radio") and value is not None:
             value = str(value)
@@ -275,7 +289,7 @@ def _value_of(kind, prop, fld, ui, path, parsed):
         return _typed_choice(raw, prop.get("enum") or [o.get("const") for o in prop.get("oneOf", [])]) if raw else None
     if kind == "boolean":
         return {"yes": True, "no": False}.get(raw)
-    if kind == "checkboxes":
+    if kind in ("checkboxes", "multiselect"):
         options = (prop.get("items") or {}).get("enum")
         return [_typed_choice(v, options) for v in raw or []]
     if kind == "file":

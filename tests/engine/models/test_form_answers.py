@@ -103,8 +103,10 @@ def test_partner_cities_are_organisation_codes_of_any_province(plan_task):
     schema = engine.forms.load_for("province-plan-schema.json", campaign_data())
     partners = schema["properties"]["activities"]["items"]["properties"]["partner_cities"]
     assert partners["items"]["oneOf"] == [
-        {"const": "nj", "title": "南京市", "x-title-en": "南京市"},  # cities only, by province,
-        {"const": "hz", "title": "杭州市", "x-title-en": "杭州市"}]  # the names shown
+        {"const": "nj", "title": "南京市", "x-title-en": "南京市",  # cities only, names shown,
+         "x-group": "江苏省文化厅", "x-group-en": "江苏省文化厅"},  # under their province
+        {"const": "hz", "title": "杭州市", "x-title-en": "杭州市",
+         "x-group": "浙江省文化厅", "x-group-en": "浙江省文化厅"}]
     for wrong in (["南京"], ["zj"], ["nowhere"]):  # free text, a province, an unknown code
         err = refused(engine, task_id, plan(activities=[activity(partner_cities=wrong)]))
         assert list(err.field_errors) == ["activities.0.partner_cities.0"]

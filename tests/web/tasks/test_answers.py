@@ -7,6 +7,7 @@ import json
 import pytest
 from sqlalchemy import select, update
 
+from engine.people import identity
 from engine.storage import AuditEvent, User
 from tests.conftest import ROOT
 from tests.engine.models.answers_models import campaign_data, one_form_model, use_campaign_forms
@@ -125,3 +126,18 @@ def test_a_draft_with_a_refused_upload_says_so_and_keeps_the_rest(app, staff):
 def test_a_file_id_out_of_range_or_not_a_number_is_404(app, staff, file_id):
     response = staff("zj_staff").get(f"/files/{file_id}")
     assert response.status_code == 404
+
+
+def test_many_cities_are_a_multiple_select_under_their_provinces(activity_task, staff):
+    engine, task_id = activity_task
+    with engine.session() as s:
+        for n in range(12):
+            identity.create_organisation(s, f"js-{n:02}", f"江苏城市{n:02}", parent="js", kind="city")
+    me = staff("zj_staff")
+    page = me.get(f"/tasks/{task_id}").get_data(as_text=True)
+    assert '<select id="partner_cities" multiple name="partner_cities"' in page
+    jiangsu = page[page.index('<optgroup label="江苏省文化厅">'):]
+    assert jiangsu.index('value="nj"') < jiangsu.index("</optgroup>")
+    assert '<optgroup label="浙江省文化厅"><option value="hz">杭州市</option></optgroup>' in page
+    response = me.post(f"/tasks/{task_id}", {**TYPED, "name": "讲座", "partner_cities": ["js-03", "hz"]})
+    assert response.status_code == 302
