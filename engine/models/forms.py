@@ -17,6 +17,7 @@ from sqlalchemy.orm import aliased
 
 from engine.errors import InvalidData, NotFound
 from engine.models.form_rules import check_rules, parse_rules
+from engine.sandbox.scripts import ScriptEngine
 from engine.storage import Organisation
 
 NAME_CHARS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_.")
@@ -36,12 +37,13 @@ class FormErrors(InvalidData):
 
 
 class FormStore:
-    """The forms folder. `sandbox` (a ScriptEngine) runs the forms' rules; `db` lets a form
-    offer organisations as choices when the caller holds no session of its own."""
+    """The forms folder. `sandbox` (the Engine's ScriptEngine, or one of default limits) runs
+    the forms' rules; `db` lets a form offer organisations as choices when the caller holds
+    no session of its own."""
 
     def __init__(self, directory: Path, sandbox=None, db=None):
         self.directory = Path(directory)
-        self.sandbox, self.db = sandbox, db
+        self.sandbox, self.db = sandbox or ScriptEngine(), db
         self._cache: dict[str, tuple[float, dict, Draft202012Validator]] = {}
         self._lock = threading.Lock()
 
@@ -86,10 +88,9 @@ class FormStore:
                 field = ".".join(filter(None, [field, missing]))
             errors.setdefault(field or "_form", []).append(_message(error))
         english = {path: list(texts) for path, texts in errors.items()}
-        if self.sandbox is not None:
-            for failure in check_rules(schema, present, case_data or {}, self.sandbox, set(errors)):
-                errors.setdefault(failure.path, []).append(failure.message)
-                english.setdefault(failure.path, []).append(failure.message_en)
+        for failure in check_rules(schema, present, case_data or {}, self.sandbox, set(errors)):
+            errors.setdefault(failure.path, []).append(failure.message)
+            english.setdefault(failure.path, []).append(failure.message_en)
         if errors:
             raise FormErrors(f"The form has {sum(map(len, errors.values()))} error(s).",
                              errors, english)

@@ -141,3 +141,21 @@ def test_many_cities_are_a_multiple_select_under_their_provinces(activity_task, 
     assert '<optgroup label="浙江省文化厅"><option value="hz">杭州市</option></optgroup>' in page
     response = me.post(f"/tasks/{task_id}", {**TYPED, "name": "讲座", "partner_cities": ["js-03", "hz"]})
     assert response.status_code == 302
+
+
+def test_a_rule_on_a_row_is_shown_beside_that_rows_field(app, staff):
+    engine = app.extensions["liandong"]
+    use_campaign_forms(engine)
+    engine.deploy(one_form_model("province-plan-schema.json"))
+    task_id = engine.start_case("answers", "zj_staff", campaign_data()).tasks[0]
+    row = {"name": "越剧联动展演", "host_city": "hz", "form": "performance", "theme": "mass_activities",
+           "partner_cities": "nj", "start_date": "2016-06-10", "end_date": "2016-06-12",
+           "venue": "杭州大剧院", "budget": "500000", "sponsorship": "0"}
+    typed = {"plan_summary": "浙江方案", "host_exchange": "no",
+             **{f"activities-0-{k}": v for k, v in row.items()}}
+    response = staff("zj_staff").post(f"/tasks/{task_id}", typed)
+    assert response.status_code == 422
+    page = response.get_data(as_text=True)
+    budget = _field_block(page, "activities-0-budget")
+    assert "预算不能超过本次活动规定的限额 200000 元（厉行节约）。" in budget and 'value="500000"' in budget
+    assert 'value="越剧联动展演"' in page and "has-error" not in _field_block(page, "activities-0-end_date")
