@@ -31,6 +31,21 @@ class Settings:
     upload_max_bytes: int = 200 * 1024 * 1024
     #: How long a command called with a user name reuses that user's roles (0: never).
     actor_cache_seconds: float = 5.0
+    #: SQLite's PRAGMA synchronous: FULL (default) survives a power loss with every
+    #: acknowledged commit; NORMAL is faster but may lose the last commits (never corrupts).
+    sqlite_synchronous: str = "FULL"
+    #: How often a scheduler writes its heartbeat row.
+    heartbeat_seconds: float = 5.0
+    #: /metrics: on or off; with `metrics_port` set it is served on that port instead.
+    metrics_enabled: bool = True
+    metrics_port: int = 0
+    #: Logs: "json" (one object a line) or "text"; and the level.
+    log_format: str = "json"
+    log_level: str = "INFO"
+    #: Seconds a repeated error is counted instead of printed again.
+    log_repeat_window_seconds: float = 60.0
+    #: Retry-After, in seconds, of a 503 while the database is unreachable.
+    retry_after_seconds: int = 5
     extra: dict = field(default_factory=dict)
 
     def __post_init__(self):
@@ -65,6 +80,8 @@ class Settings:
 
 def _coerce(kind, raw: str):
     text = str(kind)
+    if "bool" in text:
+        return raw.strip().lower() in ("1", "true", "yes", "on")
     if "int" in text:
         return int(raw)
     if "float" in text:

@@ -5,6 +5,7 @@ transaction starts with BEGIN IMMEDIATE: without it two commands that both read 
 write later would both take a read snapshot and the second would fail with "database is
 locked" instead of waiting its turn and seeing the first one's change.
 """
+import functools
 import time
 from contextlib import contextmanager
 from pathlib import Path
@@ -13,10 +14,18 @@ from sqlalchemy import create_engine, event, exc
 from sqlalchemy.orm import Session, sessionmaker
 
 
+#: SQLite synchronous modes accepted from the settings.
+SYNCHRONOUS = ("OFF", "NORMAL", "FULL", "EXTRA")
+
+
 class Database:
-    def __init__(self, url: str, echo: bool = False):
+    def __init__(self, url: str, echo: bool = False, sqlite_synchronous: str = "FULL"):
         self.url = url
-        self.engine = _make_engine(url, echo)
+        synchronous = sqlite_synchronous.upper()
+        if synchronous not in SYNCHRONOUS:
+            raise ValueError(f"sqlite_synchronous must be one of {', '.join(SYNCHRONOUS)}, "
+                             f"not {sqlite_synchronous!r}")
+        self.engine = _make_engine(url, echo, synchronous)
         self.dialect = self.engine.dialect.name
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
 
@@ -47,13 +56,13 @@ class Database:
         self.engine.dispose()
 
 
-def _make_engine(url: str, echo: bool):
+def _make_engine(url: str, echo: bool, synchronous: str = "FULL"):
     if url.startswith("sqlite"):
         path = url.split("///", 1)[-1]
         if path and path != ":memory:":
             Path(path).parent.mkdir(parents=True, exist_ok=True)
         engine = create_engine(url, echo=echo, connect_args={"timeout": 30})
-        event.listen(engine, "connect", _sqlite_connect)
+        event.listen(engine, "connect", functools.partial(_sqlite_connect, synchronous=synchronous))
         event.listen(engine, "begin", _sqlite_begin)
         return engine
     engine = create_engine(url, echo=echo, pool_size=10, max_overflow=20)
@@ -89,13 +98,16 @@ def _ping_if_idle(dbapi_connection, record, _proxy):
         raise exc.DisconnectionError(f"stale pooled connection: {err}") from err
 
 
-def _sqlite_connect(dbapi_connection, _record):
+def _sqlite_connect(dbapi_connection, _record, synchronous="FULL"):
+    """WAL, and `synchronous` FULL by default: with NORMAL a commit is durable only once the
+    WAL is checkpointed, so a power loss (not a crash of the process) can lose the last
+    acknowledged commits."""
     # Let SQLAlchemy's "begin" event issue BEGIN itself (the pysqlite driver's own
     # transaction handling cannot start an IMMEDIATE transaction).
     dbapi_connection.isolation_level = None
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA journal_mode=WAL")
-    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.execute(f"PRAGMA synchronous={synchronous}")
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA busy_timeout=30000")
     cursor.close()
