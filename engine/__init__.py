@@ -7,7 +7,8 @@ from engine.clock import Clock, ManualClock
 from engine.config import Settings
 from engine.core import Engine
 from engine.errors import (Conflict, ExecutionError, Forbidden, InvalidData, LiandongError,
-    ModelError, NotFound, ScriptError)
+    ModelError, NotFound, ScriptError, Unavailable)
 
 __all__ = ["Clock", "Conflict", "Engine", "ExecutionError", "Forbidden", "InvalidData",
-           "LiandongError", "ManualClock", "ModelError", "NotFound", "ScriptError", "Settings"]
+           "LiandongError", "ManualClock", "ModelError", "NotFound", "ScriptError", "Settings",
+           "Unavailable"]

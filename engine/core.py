@@ -13,14 +13,18 @@ from engine.people.identity import SYSTEM_ACTOR, Actor, ActorCache
 from engine.sandbox.scripts import ScriptEngine
 from engine.models.specs import SpecCache
 from engine.storage.db import Database
+from engine.ops import backup as backups
+from engine.ops.metrics import counted_commands
 
 
+@counted_commands
 class Engine:
     def __init__(self, settings: Settings | None = None, clock: Clock | None = None):
         self.settings = settings or Settings.from_env()
         self.clock = clock or Clock()
         install_clock(self.clock, self.settings.time_zone)
-        self.db = Database(self.settings.database_url)
+        self.db = Database(self.settings.database_url,
+                           sqlite_synchronous=self.settings.sqlite_synchronous)
         self.specs = SpecCache()
         self.script_engine = ScriptEngine(task_helpers=links.HELPERS, clock=self.clock.now,
                                           time_limit=self.settings.script_time_limit)
@@ -135,3 +139,13 @@ class Engine:
 
     def retry_incident(self, incident_id, user, data=None):
         return timers.retry_incident(self, self.actor(user), incident_id, data)
+
+    # -- operations -------------------------------------------------------------------------
+
+    def backup(self, path):
+        """Write the database and the uploads to one archive at `path` (engine.ops.backup)."""
+        return backups.backup(self, path)
+
+    def restore(self, path):
+        """Restore an archive made by `backup` into this engine's empty database."""
+        return backups.restore(self, path)

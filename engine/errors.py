@@ -51,3 +51,11 @@ class ExecutionError(LiandongError):
     def __init__(self, message, element_id=None):
         super().__init__(message)
         self.element_id = element_id
+
+
+class Unavailable(LiandongError):
+    """The database cannot be reached now; nothing was changed, try again shortly."""
+
+    def __init__(self, message="The database cannot be reached right now. Nothing was "
+                               "changed; try again in a moment."):
+        super().__init__(message)

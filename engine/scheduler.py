@@ -16,6 +16,7 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.schedulers.blocking import BlockingScheduler
 
 from engine.commands import links, timers
+from engine.ops.heartbeats import Heartbeat
 from engine.people import notifications
 
 log = logging.getLogger(__name__)
@@ -38,11 +39,13 @@ class Ticker:
         self.fired = 0
         self.fired_now = 0
         self._busy = threading.Lock()
+        self.heartbeat = Heartbeat(engine, self.node_id)
 
     def __call__(self) -> None:
         if not self._busy.acquire(blocking=False):
             return  # the previous tick is still firing
         try:
+            self.heartbeat(self.fired)
             self.fired_now = 0
             while True:
                 result = timers.tick(self.engine, self.node_id)

@@ -64,6 +64,28 @@ def database_url(request, tmp_path):
 
 
 @pytest.fixture
+def second_database(database_url, settings, tmp_path):
+    """Settings for a second, empty database of the same kind, with its own instance folder."""
+    instance = tmp_path / "restored-instance"
+    if database_url.startswith("sqlite"):
+        yield settings.with_(database_url=f"sqlite:///{tmp_path / 'restored.sqlite3'}",
+                             instance_path=instance)
+        return
+    # The backup of a test schema recreates that schema: restore it into a new database.
+    name = f"restore_{uuid.uuid4().hex[:10]}"
+    admin = create_engine(POSTGRES_URL, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    base, _, _ = POSTGRES_URL.rpartition("/")
+    schema = database_url.split(quote("-csearch_path="))[1]
+    yield settings.with_(database_url=f"{base}/{name}?options={quote('-csearch_path=')}{schema}",
+                         instance_path=instance)
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE "{name}" WITH (FORCE)'))
+    admin.dispose()
+
+
+@pytest.fixture
 def settings(database_url, tmp_path):
     return Settings(instance_path=tmp_path / "instance", database_url=database_url,
                     forms_dir=DATA / "forms", script_time_limit=1.0)

@@ -13,6 +13,8 @@ from SpiffWorkflow.exceptions import SpiffWorkflowException
 from engine.case import audit
 from engine.case.rows import lock_case
 from engine.errors import Conflict, ExecutionError, LiandongError, NotFound
+from engine.ops import metrics
+from engine.ops.health import is_outage
 from engine.runtime import workflow as runtime
 
 log = logging.getLogger(__name__)
@@ -40,6 +42,9 @@ def engine_errors(engine):
     except LiandongError:
         raise
     except Exception as err:  # noqa: BLE001 - every engine failure becomes a clear error
+        if is_outage(err):
+            raise  # the database is gone: nothing to note, the caller answers 503
+        metrics.SCRIPT_ERRORS.inc()
         element = _failing_element(err)
         message = _describe(err, element)
         log.info("case %s failed at %s: %s", note.case_id, element, message)

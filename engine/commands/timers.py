@@ -27,6 +27,7 @@ from engine.commands import start_timers
 from engine.case.failures import engine_errors
 from engine.case.opened import open_case
 from engine.errors import Conflict, Forbidden, LiandongError, NotFound
+from engine.ops import metrics
 from engine.storage import Incident, Timer
 
 log = logging.getLogger(__name__)
@@ -100,17 +101,25 @@ def fire(engine, timer_id: int, node: str) -> str:
             row = session.get(Timer, timer_id)
             if row is None:
                 return SKIPPED
+            due_at, case_id = row.due_at, row.case_id
             if row.case_id is None:
                 row = lock_claimed(session, timer_id, node)
                 if row is None:
                     return SKIPPED
                 start_timers.fire_start_timer(engine, session, row, node)
-                return FIRED
-            note.case_id = row.case_id
-            return _fire_case_timer(engine, session, row.case_id, timer_id, node)
+                outcome = FIRED
+            else:
+                note.case_id = row.case_id
+                outcome = _fire_case_timer(engine, session, row.case_id, timer_id, node)
     except LiandongError as err:
         _record_failure(engine, timer_id, node, str(err), getattr(err, "element_id", None))
         return FAILED
+    if outcome == FIRED:
+        late = (engine.now() - due_at).total_seconds()
+        metrics.timer_fired(late)
+        log.debug("timer %s fired on %s, %.1fs after it fell due", timer_id, node, late,
+                  extra={"case_id": case_id, "timer_id": timer_id, "node": node})
+    return outcome
 
 
 def lock_claimed(session: Session, timer_id: int, node: str) -> Timer | None:

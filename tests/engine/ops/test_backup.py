@@ -1,12 +1,10 @@
 """Backup and restore round trips on SQLite and PostgreSQL: every case, task, timer, audit
 event and uploaded file comes back, the audit chains verify, and a restore refuses a
 database that is not empty."""
-import uuid
 from datetime import timedelta
-from urllib.parse import quote
 
 import pytest
-from sqlalchemy import create_engine, func, select, text
+from sqlalchemy import func, select
 
 from engine import Conflict, Engine, InvalidData
 from engine.case.audit import verify_cases
@@ -14,7 +12,7 @@ from engine.commands.attachments import attach, store_for
 from engine.storage import AuditEvent, Case, CaseTask, Timer
 from engine.storage.schema import upgrade
 from engine.bench.timer_bench import MODEL as WAIT_MODEL
-from tests.conftest import POSTGRES_URL, bpmn
+from tests.conftest import bpmn
 
 PDF = b"%PDF-1.4\n% a programme sheet\n" + bytes(range(256))
 
@@ -43,30 +41,8 @@ def _snapshot(engine):
         }
 
 
-@pytest.fixture
-def empty_target(database_url, settings, tmp_path):
-    """Settings for a second, empty database of the same kind, with its own instance folder."""
-    instance = tmp_path / "restored-instance"
-    if database_url.startswith("sqlite"):
-        yield settings.with_(database_url=f"sqlite:///{tmp_path / 'restored.sqlite3'}",
-                             instance_path=instance)
-        return
-    # The backup of a test schema recreates that schema: restore it into a new database.
-    name = f"restore_{uuid.uuid4().hex[:10]}"
-    admin = create_engine(POSTGRES_URL, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    base, _, _ = POSTGRES_URL.rpartition("/")
-    schema = database_url.split(quote("-csearch_path="))[1]
-    yield settings.with_(database_url=f"{base}/{name}?options={quote('-csearch_path=')}{schema}",
-                         instance_path=instance)
-    with admin.connect() as conn:
-        conn.execute(text(f'DROP DATABASE "{name}" WITH (FORCE)'))
-    admin.dispose()
-
-
 def test_backup_and_restore_bring_back_every_case_task_timer_and_file(
-        campaign_orgs, empty_target, clock, tmp_path):
+        campaign_orgs, second_database, clock, tmp_path):
     engine = campaign_orgs
     engine.deploy(bpmn("plan_review.bpmn"))
     attached, open_task = _history(engine)
@@ -77,7 +53,7 @@ def test_backup_and_restore_bring_back_every_case_task_timer_and_file(
     assert archive.is_file() and made.uploads == 1
     assert made.counts["cases"] == 3 and made.counts["files"] == 1
 
-    restored = Engine(empty_target, clock)
+    restored = Engine(second_database, clock)
     try:
         back = restored.restore(archive)
         assert back.revision == made.revision and back.counts == made.counts
@@ -114,7 +90,7 @@ def test_restore_refuses_a_file_that_is_not_a_backup(engine, tmp_path):
         engine.restore(tmp_path / "missing")
 
 
-def test_sqlite_backup_is_consistent_while_commands_run(campaign_orgs, tmp_path, empty_target):
+def test_sqlite_backup_is_consistent_while_commands_run(campaign_orgs, tmp_path, second_database):
     """The online backup API copies a snapshot: started cases either are whole or absent."""
     import threading
     engine = campaign_orgs
@@ -135,7 +111,7 @@ def test_sqlite_backup_is_consistent_while_commands_run(campaign_orgs, tmp_path,
     finally:
         stop.set()
         worker.join(30)
-    restored = Engine(empty_target)
+    restored = Engine(second_database)
     try:
         restored.restore(archive)
         with restored.db.read() as s:
