@@ -12,6 +12,7 @@ from pathlib import Path
 from flask import Flask
 
 from engine import Engine, Settings
+from engine.ops import logs
 
 from . import errors, i18n, navigation, security
 from .blueprints import BLUEPRINTS
@@ -44,6 +45,8 @@ def create_app(test_config=None, engine: Engine | None = None) -> Flask:
     )
     if test_config:
         app.config.update(test_config)
+    if not app.testing:
+        logs.configure(settings)  # one JSON object a line on stderr (engine.ops.logs)
     app.extensions["liandong"] = engine
     csrf.init_app(app)
     i18n.init_app(app)

@@ -11,4 +11,5 @@ BLUEPRINTS = [
     "web.processes",
     "web.cases",
     "web.vendor",
+    "web.ops",
 ]

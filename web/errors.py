@@ -1,7 +1,8 @@
 """Engine errors and HTTP errors become pages (or JSON under /api/), never a traceback.
 
 NotFound -> 404, Forbidden -> 403, Conflict -> 409 (its message says who changed what),
-InvalidData -> 422 with the field errors, anything unexpected -> a friendly 500.
+InvalidData -> 422 with the field errors, the database unreachable -> 503 with Retry-After
+(web.ops.faults), anything unexpected -> a friendly 500.
 """
 import logging
 
@@ -10,7 +11,11 @@ from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
-from engine import Conflict, ExecutionError, Forbidden, InvalidData, LiandongError, NotFound
+from engine import (Conflict, ExecutionError, Forbidden, InvalidData, LiandongError, NotFound,
+    Unavailable)
+from engine.ops.health import is_outage
+
+from .ops.faults import unavailable
 
 log = logging.getLogger(__name__)
 
@@ -64,6 +69,8 @@ def csrf_error(err: CSRFError):
 def unexpected(err: Exception):
     if isinstance(err, HTTPException):
         return http_error(err)
+    if is_outage(err):
+        return unavailable(err)
     log.exception("unexpected error on %s %s", request.method, request.path)
     return render_error(500, _("The server could not finish this request. Nothing was "
                                "changed; try again, and tell the administrator if it keeps happening."))
@@ -71,6 +78,7 @@ def unexpected(err: Exception):
 
 def init_app(app) -> None:
     app.register_error_handler(LiandongError, engine_error)
+    app.register_error_handler(Unavailable, unavailable)
     app.register_error_handler(CSRFError, csrf_error)
     app.register_error_handler(HTTPException, http_error)
     app.register_error_handler(Exception, unexpected)
