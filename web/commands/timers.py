@@ -1,5 +1,4 @@
 """Timers: the scheduler, pending timers, incidents, the timer benchmark."""
-import logging
 from contextlib import closing
 
 import click
@@ -19,15 +18,18 @@ def register(main):
 @click.command()
 @click.option("--tick", type=float, help="Seconds between ticks (default: Settings.tick_seconds).")
 @click.option("--node-id", help="This node's name in claims (default: host:pid:random).")
+@click.option("--metrics-port", type=int, help="Serve this node's /metrics on 127.0.0.1:PORT.")
 @clean_errors
-def scheduler(tick, node_id):
+def scheduler(tick, node_id, metrics_port):
     """Run the timer scheduler alone, in the foreground (any number, on any hosts)."""
+    from engine.ops import logs
     from engine.scheduler import default_node_id, run_forever
-    logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(levelname)s %(message)s")
-    logging.getLogger("engine").setLevel(logging.INFO)
     engine = _engine()
+    logs.configure(engine.settings)  # one JSON object a line; repeated errors counted
+    if metrics_port:
+        from engine.ops import metrics
+        metrics.serve(engine, metrics_port)
     node = node_id or default_node_id()
-    click.echo(f"scheduler {node} ticking every {tick or engine.settings.tick_seconds}s", err=True)
     run_forever(engine, tick, node)
 
 
