@@ -14,3 +14,5 @@ def test_bench_prints_rounds_figures_and_the_ratio_last(database_url):
     bare, engine, floor = (float(figures[key]) for key in ("bare", "engine", "storage_floor"))
     assert 0 < floor < engine and bare > 0
     assert lines[-1] == f"ratio_vs_bare_serialized={ratio:.2f}" and ratio > 0
+    assert re.fullmatch(r"ratio_vs_bare_specless=\d+\.\d\d", lines[-2])
+    assert 0 < float(figures["bare_specless"])
