@@ -22,10 +22,23 @@ max_requests = 5000     # recycle workers now and then (bounded memory)
 max_requests_jitter = 500
 accesslog = None        # the app logs in JSON; request latency is in /metrics
 errorlog = "-"
+#: gunicorn's own lines (workers booting, timeouts) in the app's JSON format too.
+logconfig_dict = {
+    "version": 1, "disable_existing_loggers": False,
+    "formatters": {"json": {"()": "pythonjsonlogger.json.JsonFormatter",
+                            "fmt": "%(levelname)s %(name)s %(message)s", "timestamp": "time",
+                            "rename_fields": {"levelname": "level", "name": "logger",
+                                              "exc_info": "traceback"}}},
+    "handlers": {"stderr": {"class": "logging.StreamHandler", "formatter": "json",
+                            "stream": "ext://sys.stderr"}},
+    "loggers": {"gunicorn.error": {"handlers": ["stderr"], "level": "INFO", "propagate": False}},
+    "root": {"level": "INFO", "handlers": []},  # the app adds its own (engine.ops.logs)
+}
 forwarded_allow_ips = os.environ.get("LIANDONG_FORWARDED_ALLOW_IPS", "127.0.0.1")
 
 if not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
     os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="liandong-metrics-")
+Path(os.environ["PROMETHEUS_MULTIPROC_DIR"]).mkdir(parents=True, exist_ok=True)
 
 
 def on_starting(server):

@@ -22,3 +22,5 @@ def _setup(state):
 
 
 from . import views  # noqa: E402,F401 - registers the routes and request hooks on bp
+
+__all__ = ["bp", "views"]

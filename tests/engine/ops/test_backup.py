@@ -26,7 +26,7 @@ def _history(engine):
     second = engine.start_case("plan_review", "zj_staff")
     attached = attach(engine, engine.actor("zj_staff"), second.case_id, "方案.pdf", PDF)
     due = engine.now() + timedelta(days=3)
-    waiting = engine.start_case("bench_timer", data={"due": due.isoformat()})
+    engine.start_case("bench_timer", data={"due": due.isoformat()})
     return attached, second.tasks[0]
 
 
