@@ -87,8 +87,11 @@ def second_database(database_url, settings, tmp_path):
 
 @pytest.fixture
 def settings(database_url, tmp_path):
+    # NORMAL: a test database need not survive a power loss, and FULL's fsync per commit
+    # would slow every SQLite test (tests/engine/storage/test_durability.py checks FULL).
     return Settings(instance_path=tmp_path / "instance", database_url=database_url,
-                    forms_dir=DATA / "forms", script_time_limit=1.0)
+                    forms_dir=DATA / "forms", script_time_limit=1.0,
+                    sqlite_synchronous="NORMAL")
 
 
 @pytest.fixture
