@@ -5,7 +5,8 @@ import sys
 
 import click
 
-from engine import Engine, LiandongError, Settings
+from engine import Engine, LiandongError, Settings, Unavailable
+from engine.ops.health import is_outage
 from engine.storage.schema import upgrade
 
 
@@ -34,6 +35,11 @@ def clean_errors(func):
             sys.exit(1)
         except FileNotFoundError as err:
             click.echo(f"error: {err}", err=True)
+            sys.exit(1)
+        except Exception as err:
+            if not is_outage(err):
+                raise
+            click.echo(f"error: {Unavailable()} ({str(err).splitlines()[0]})", err=True)
             sys.exit(1)
     return wrapper
 

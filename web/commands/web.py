@@ -39,6 +39,9 @@ def run(host, port):
     from web import create_app
     engine = engine_from_env()
     app = create_app(engine=engine)
+    if engine.settings.metrics_enabled and engine.settings.metrics_port:
+        from engine.ops import metrics
+        metrics.serve(engine, engine.settings.metrics_port)
     if importlib.util.find_spec("engine.scheduler") is not None:
         from engine import scheduler
         scheduler.start_background_ticker(engine)

@@ -93,3 +93,14 @@ def _settings(database_url, tmp_path):
     from engine import Settings
     return Settings(instance_path=tmp_path / "instance", database_url=database_url,
                     forms_dir=DATA / "forms")
+
+
+def test_a_command_on_an_unreachable_database_is_one_line_not_a_traceback(monkeypatch):
+    from click.testing import CliRunner
+    from web.commands import main
+    monkeypatch.setenv("LIANDONG_DATABASE_URL", "postgresql+psycopg://nobody@127.0.0.1:9/none")
+    result = CliRunner().invoke(main, ["timers"], catch_exceptions=False)
+    assert result.exit_code == 1 and "Traceback" not in result.output
+    assert "database cannot be reached" in result.output
+    result = CliRunner().invoke(main, ["status"], catch_exceptions=False)
+    assert result.exit_code == 1 and "database unreachable" in result.output
