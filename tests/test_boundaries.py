@@ -18,7 +18,7 @@ FLOORS = [
     {"errors", "clock", "config"},
     {"storage", "sandbox"},
     {"runtime", "people"},
-    {"models", "reading"},
+    {"models", "reading", "ops"},
     {"case"},
     {"commands"},
     {"core"},
