@@ -35,7 +35,8 @@ OUTCOMES = ((Unavailable, "unavailable"), (Conflict, "conflict"), (Forbidden, "f
             (NotFound, "not_found"), (InvalidData, "invalid"), (ExecutionError, "failed"),
             (LiandongError, "refused"))
 
-#: The Engine methods counted as commands (a method missing from the class is skipped).
+#: The Engine methods counted as commands (a method missing from the class is skipped);
+#: a new write command of Engine belongs here too.
 COMMAND_NAMES = ("deploy", "migrate_cases", "start_case", "complete_task", "claim_task",
                  "unclaim_task", "reassign_task", "suspend_case", "resume_case",
                  "terminate_case", "fire_due_timers", "retry_incident", "deliver_messages",
