@@ -131,11 +131,9 @@ class Engine:
     # -- timers -----------------------------------------------------------------------------
 
     def fire_due_timers(self, node="local"):
-        """Fire every timer due now (what one scheduler tick does, until nothing is left),
-        then deliver the messages that firing sent between linked cases."""
-        result = timers.fire_due(self, node)
-        links.deliver_messages(self)
-        return result
+        """Fire every timer due now with the scheduler's own loop (one tick by hand): the
+        messages the firings sent are delivered and the reminders mailed, as a tick does."""
+        return timers.fire_due(self, node)
 
     def retry_incident(self, incident_id, user, data=None):
         return timers.retry_incident(self, self.actor(user), incident_id, data)

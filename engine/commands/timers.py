@@ -15,7 +15,7 @@ incident for the admins, and `retry_incident` puts it back once the cause is fix
 import logging
 import os
 import time
-from dataclasses import dataclass
+from dataclasses import astuple, dataclass, replace
 from datetime import timedelta
 from uuid import UUID
 
@@ -23,11 +23,12 @@ from sqlalchemy import and_, or_, select, update
 from sqlalchemy.orm import Session
 
 from engine.runtime import workflow as runtime
-from engine.commands import start_timers
+from engine.commands import links, start_timers
 from engine.case.failures import engine_errors
 from engine.case.opened import open_case
 from engine.errors import Conflict, Forbidden, LiandongError, NotFound
 from engine.ops import metrics
+from engine.people import notifications
 from engine.storage import Incident, Timer
 
 log = logging.getLogger(__name__)
@@ -46,6 +47,10 @@ class TickResult:
     fired: int
     failed: int
     skipped: int
+    emailed: int = 0
+
+    def __add__(self, other: "TickResult") -> "TickResult":
+        return TickResult(*(a + b for a, b in zip(astuple(self), astuple(other))))
 
 
 def _lease(engine) -> timedelta:
@@ -73,25 +78,49 @@ def claim_due(engine, node: str, limit: int = CLAIM_BATCH) -> list[int]:
         return ids
 
 
-def tick(engine, node: str, limit: int = CLAIM_BATCH) -> TickResult:
-    """One scheduler pass: claim what is due and fire each claimed timer."""
+def release_claims(engine, node: str, ids=None) -> int:
+    """Give back the pending timers `node` holds (all of them, or those in `ids`), so that
+    any node may fire them at once instead of after the lease. Returns how many."""
+    query = update(Timer).where(Timer.claimed_by == node, Timer.status == "pending")
+    if ids is not None:
+        if not ids:
+            return 0
+        query = query.where(Timer.id.in_(list(ids)))
+    with engine.db.transaction() as session:
+        return session.execute(query.values(claimed_by=None, claimed_at=None)).rowcount
+
+
+def tick(engine, node: str, limit: int = CLAIM_BATCH, stop=None) -> TickResult:
+    """One pass: claim what is due and fire each claimed timer. When `stop` (an Event) is
+    set, the timer in hand is finished and the other claims are given back."""
     ids = claim_due(engine, node, limit)
     counts = {FIRED: 0, SKIPPED: 0, FAILED: 0}
-    for timer_id in ids:
+    for done, timer_id in enumerate(ids):
+        if stop is not None and stop.is_set():
+            released = release_claims(engine, node, ids[done:])
+            log.info("%s stopping: released %s claimed timer(s)", node, released)
+            break
         counts[fire(engine, timer_id, node)] += 1
     return TickResult(len(ids), counts[FIRED], counts[FAILED], counts[SKIPPED])
 
 
-def fire_due(engine, node: str = "local") -> TickResult:
-    """Fire everything due now, however many ticks that takes (tests, `liandong timers --fire`)."""
+def fire_due(engine, node: str = "local", stop=None) -> TickResult:
+    """The one timer loop, of the scheduler's ticks and `Engine.fire_due_timers` alike.
+
+    Passes go on at once while a pass claimed a full batch and fired (or failed) something:
+    a short batch means nothing else was due, and a batch of skips would only claim the
+    same rows again. Then the messages the firings sent between linked cases are
+    delivered, and the reminders mailed (when SMTP is configured).
+    """
     total = TickResult(0, 0, 0, 0)
-    while True:
-        result = tick(engine, node)
-        total = TickResult(*(a + b for a, b in zip(
-            (total.claimed, total.fired, total.failed, total.skipped),
-            (result.claimed, result.fired, result.failed, result.skipped))))
-        if result.claimed == 0 or result.fired + result.failed == 0:
-            return total
+    while not (stop is not None and stop.is_set()):
+        result = tick(engine, node, stop=stop)
+        total += result
+        if result.claimed < CLAIM_BATCH or result.fired + result.failed == 0:
+            break
+    if total.fired:
+        links.deliver_messages(engine)  # a child a timer completed tells its parent
+    return replace(total, emailed=notifications.deliver_email(engine))
 
 
 def fire(engine, timer_id: int, node: str) -> str:
