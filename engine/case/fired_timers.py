@@ -10,11 +10,14 @@ save sees which of them fired, so every firing leaves the same trace.
 """
 from dataclasses import dataclass
 from datetime import datetime
+from uuid import UUID
 
+from SpiffWorkflow.bpmn.specs.event_definitions.timer import CycleTimerEventDefinition
 from SpiffWorkflow.util.task import TaskState
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from engine.errors import Conflict
 from engine.people import notifications
 from engine.runtime import workflow as runtime
 from engine.storage import Case, Timer
@@ -41,10 +44,55 @@ def due(opened, now) -> dict:
 
 
 def fired(due_before: dict) -> list[Fired]:
-    """Which of the timers due before an advance fired in it (a cycle fires and waits again
-    with a later due time)."""
+    """Which of the timers due before an advance fired in it: those completed, and a cycle
+    that fired and waits again with a later due time. One cancelled (its task finished
+    first, another branch of an event-based gateway won) did not fire."""
     return [Fired(task, at, plan) for task, (at, plan) in due_before.items()
-            if task.state != TaskState.WAITING or runtime.timer_due(task) != at]
+            if _has_fired(task, at)]
+
+
+def _has_fired(task, due_at) -> bool:
+    if task.state in (TaskState.WAITING, TaskState.CANCELLED):  # a cycle moves on as it fires
+        return isinstance(runtime.timer_definition(task.task_spec), CycleTimerEventDefinition) \
+            and runtime.timer_next(task) != due_at
+    return runtime.timer_completed(task)
+
+
+class Overtaken(Conflict):
+    """A timer due before the command came fired first and closed the task it was for."""
+
+    def __init__(self, message, case_id):
+        super().__init__(message)
+        self.case_id = case_id
+
+
+def fire_overdue(opened) -> list[Fired]:
+    """The clock decides a race (processes/README.md, "Deadlines"): before a command's own
+    change, fire the timers that were already due when it loaded the case, as a scheduler
+    on time would have, and save them with their events and reminders."""
+    if not opened.due_timers:
+        return []
+    opened.advance()
+    firings = fired(opened.due_timers)
+    if firings:
+        opened.save()  # marks their rows; the events and reminders come next
+        opened.record_fired_timers()
+        opened.path.clear()  # the timers' own events tell their path; the command's is its own
+    return firings
+
+
+def overtaken(opened, task_id: str, task_name: str) -> Overtaken | None:
+    """Fire what was due (`fire_overdue`); if that closed task `task_id`, the Conflict to
+    give whoever meant to complete it, naming the timer, once the firing is committed."""
+    firings = fire_overdue(opened)
+    task = opened.workflow.get_task_from_id(UUID(task_id)) if firings else None
+    if task is None or task.state == TaskState.READY:
+        return None
+    names = ", ".join(f"'{f.task.task_spec.bpmn_name or runtime.element_id(f.task)}' "
+                      f"(due {f.due_at:%Y-%m-%d %H:%M:%S} UTC)" for f in firings)
+    return Overtaken(f"Task '{task_name}' was closed by its deadline {names}, which passed "
+                     f"before it was submitted; the case took the deadline's path.",
+                     opened.case.id)
 
 
 def mark(session: Session, case: Case, firings: list[Fired], now) -> None:

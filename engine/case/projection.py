@@ -94,7 +94,7 @@ def sync_timers(session: Session, case: Case, workflow) -> None:
         timer = waiting.pop(row.task_id, None)
         if timer is None:
             task = workflow.get_task_from_id(UUID(row.task_id)) if row.task_id else None
-            fired = task is not None and task.state == TaskState.COMPLETED
+            fired = task is not None and runtime.timer_completed(task)
             row.status = "fired" if fired else "cancelled"
             row.fired_at = case.updated_at if fired else None
         elif row.due_at != timer.due_at:

@@ -36,7 +36,7 @@ from SpiffWorkflow.bpmn import BpmnEvent
 from SpiffWorkflow.spiff.specs.event_definitions import MessageEventDefinition
 from sqlalchemy import select
 
-from engine.case import audit
+from engine.case import audit, fired_timers
 from engine.case.failures import engine_errors
 from engine.case.opened import SaveHook, open_case
 from engine.commands.start import open_new_case
@@ -249,6 +249,8 @@ def _deliver_one(engine, message_id: int):
                 return TAKEN
             note.case_id = message.target_case_id
             with open_case(engine, session, message.target_case_id, engine.system_actor) as opened:
+                if opened.case.status == "running":  # a timer due before the message fires first
+                    fired_timers.fire_overdue(opened)
                 if opened.case.status in ("completed", "terminated"):
                     message.status, message.last_error = "undeliverable", f"case {opened.case.status}"
                     return False

@@ -9,6 +9,7 @@ from sqlalchemy import update
 from sqlalchemy.orm import undefer
 from SpiffWorkflow.util.task import TaskState
 
+from engine.case import fired_timers
 from engine.case import rows as case_rows
 from engine.case.failures import engine_errors
 from engine.case.opened import lock_case_of_task, open_locked
@@ -73,8 +74,18 @@ def complete_task(engine, actor, task_id: str, data=None) -> Started:
     """Complete a READY human task with `data`, checked against its form first.
 
     SpiffWorkflow itself would run a task that is only predicted; here the task must be
-    READY in the stored workflow and its row open, or the caller gets a Conflict.
+    READY in the stored workflow and its row open, or the caller gets a Conflict. A timer
+    that fell due before this came fires first (engine.case.fired_timers.fire_overdue);
+    when it closed the task, its firing is committed and the caller gets the Conflict.
     """
+    outcome = _complete_task(engine, actor, task_id, data)
+    if isinstance(outcome, fired_timers.Overtaken):
+        links.deliver_messages(engine, around=[outcome.case_id])  # what the timer path sent
+        raise outcome
+    return outcome
+
+
+def _complete_task(engine, actor, task_id: str, data):
     if data is not None and not isinstance(data, dict):
         raise InvalidData("Task data must be a JSON object.")
     data = dict(data or {})
@@ -89,6 +100,9 @@ def complete_task(engine, actor, task_id: str, data=None) -> Started:
         _check_case_active(case)
         case_id = note.case_id = case.id
         with open_locked(engine, session, case, actor) as opened:
+            late = fired_timers.overtaken(opened, row.id, row.name)
+            if late is not None:
+                return late  # returned, not raised: the timer's firing is committed
             task = opened.workflow.get_task_from_id(UUID(row.id))
             if task is None or task.state != TaskState.READY:
                 _check_open(case_rows.task_row(session, task_id), actor)  # who finished it

@@ -12,6 +12,7 @@ from SpiffWorkflow.bpmn.specs.event_definitions.timer import (
     TimeDateEventDefinition,
     TimerEventDefinition,
 )
+from SpiffWorkflow.bpmn.specs.mixins.events.intermediate_event import EventBasedGateway
 from SpiffWorkflow.bpmn.specs.mixins.events.start_event import StartEvent
 from SpiffWorkflow.util.task import TaskState
 
@@ -92,8 +93,8 @@ def waiting_timers(workflow: BpmnWorkflow) -> list[WaitingTimer]:
     """
     found = []
     for task in workflow.get_tasks(state=TaskState.WAITING):
-        definition = getattr(task.task_spec, "event_definition", None)
-        if not isinstance(definition, TimerEventDefinition) or isinstance(task.task_spec, StartEvent):
+        definition = timer_definition(task.task_spec)
+        if definition is None or isinstance(task.task_spec, StartEvent):
             continue
         due = _due_time(task, definition)
         if due is not None:
@@ -101,17 +102,57 @@ def waiting_timers(workflow: BpmnWorkflow) -> list[WaitingTimer]:
     return found
 
 
+def timer_definition(task_spec):
+    """The timer a task waits on: its own, or the one an event-based gateway (a multiple
+    event) waits on beside its messages; None if it waits on no timer."""
+    definition = getattr(task_spec, "event_definition", None)
+    if isinstance(definition, TimerEventDefinition):
+        return definition
+    return next((inner for inner in getattr(definition, "event_definitions", None) or ()
+                 if isinstance(inner, TimerEventDefinition)), None)
+
+
 def waiting_timer(task, due: datetime) -> WaitingTimer:
-    definition = task.task_spec.event_definition
-    return WaitingTimer(str(task.id), element_id(task), _kind(definition), definition.expression, due)
+    definition = timer_definition(task.task_spec)
+    return WaitingTimer(str(task.id), timer_element_id(task), _kind(definition),
+                        definition.expression, due)
+
+
+def timer_completed(task) -> bool:
+    """Whether timer `task` completed by its timer: an event-based gateway completes by
+    whichever of its events came, and took the timer's branch only if the timer did."""
+    if task.state != TaskState.COMPLETED:
+        return False
+    spec = task.task_spec
+    if not isinstance(spec, EventBasedGateway):
+        return True
+    definitions = spec.event_definition.event_definitions
+    branch = spec.outputs[definitions.index(timer_definition(spec))]
+    return any(child.task_spec is branch for child in task.children)
+
+
+def timer_element_id(task) -> str:
+    """The timer event's id: a gateway's timer is the event on the gateway's timer branch."""
+    spec = task.task_spec
+    definition = timer_definition(spec)
+    for index, inner in enumerate(getattr(spec.event_definition, "event_definitions", None) or ()):
+        if inner is definition:
+            return spec.outputs[index].bpmn_id or element_id(task)
+    return element_id(task)
 
 
 def timer_due(task):
     """When the waiting timer `task` fires next (UTC), or None if it is not a waiting timer."""
-    definition = getattr(task.task_spec, "event_definition", None)
-    if task.state != TaskState.WAITING or not isinstance(definition, TimerEventDefinition):
+    if task.state != TaskState.WAITING:
         return None
-    return _due_time(task, definition)
+    return timer_next(task)
+
+
+def timer_next(task):
+    """When timer `task` was set to fire next, whatever its state: a cycle that fired and
+    was then cancelled in the same step shows a later time (or None, its cycles spent)."""
+    definition = timer_definition(task.task_spec)
+    return _due_time(task, definition) if definition is not None else None
 
 
 @dataclass(frozen=True)

@@ -58,7 +58,8 @@ def test_a_suspended_case_fires_no_timer_until_resumed(engine, clock):
 
 def test_an_overdue_timer_fired_by_another_command_leaves_the_schedulers_trace(engine, clock):
     """Completing a task on one branch moves the case on, and the timer overdue on the
-    other branch fires in that command: its row, its event after the command's own."""
+    other branch fires in that command: its row, and its event before the command's own,
+    since it fell due first (processes/README.md, "Deadlines")."""
     engine.deploy(bpmn("timers/beside.bpmn"))
     started = engine.start_case("beside")
     clock.advance(timedelta(hours=2))  # no scheduler tick in between
@@ -67,7 +68,7 @@ def test_an_overdue_timer_fired_by_another_command_leaves_the_schedulers_trace(e
     with engine.session() as s:
         kinds = s.scalars(select(AuditEvent.kind).where(AuditEvent.case_id == started.case_id)
                           .order_by(AuditEvent.seq)).all()
-    assert kinds == ["case_started", "task_completed", "timer_fired", "case_completed"]
+    assert kinds == ["case_started", "timer_fired", "task_completed", "case_completed"]
     [fired] = _events(engine, started.case_id, "timer_fired")
     [row] = _rows(engine, case_id=started.case_id)
     assert (row.status, row.id, fired.element_id) == ("fired", fired.detail["timer_id"], "Checkpoint")
