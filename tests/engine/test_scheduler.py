@@ -1,5 +1,7 @@
 """Real scheduler processes on one PostgreSQL: a timer fires once, a node killed with
-kill -9 in the middle of firing loses nothing, a restart of everything loses no timer."""
+kill -9 in the middle of firing loses nothing, a restart of everything loses no timer.
+On a SQLite file and PostgreSQL: SIGTERM stops a node cleanly, giving back its claims,
+and a node restarted under its id takes back the claims its last run left."""
 import os
 import signal
 import subprocess
@@ -17,8 +19,6 @@ from engine.core import Engine
 from engine.storage import AuditEvent, Case, Timer
 from engine.storage.schema import upgrade
 from engine.commands.timers import SLOW_FIRE_ENV
-
-pytestmark = pytest.mark.postgres
 
 WAIT_MODEL = MODEL  # the benchmark's model: start, wait on the date in `due`, end
 
@@ -106,6 +106,7 @@ def _wait_until(condition, timeout):
     return False
 
 
+@pytest.mark.postgres
 def test_three_scheduler_processes_fire_each_timer_exactly_once(live):
     engine, start_node, _logs_dir = live
     cases = _start_cases(engine, 80, timedelta(seconds=8), together=True)
@@ -124,6 +125,7 @@ def test_three_scheduler_processes_fire_each_timer_exactly_once(live):
         assert s.scalar(select(func.count()).where(Timer.status != "fired")) == 0
 
 
+@pytest.mark.postgres
 def test_kill_9_in_the_middle_of_firing_loses_nothing(live):
     engine, start_node, _logs_dir = live
     [case_id] = _start_cases(engine, 1, timedelta(seconds=1))
@@ -164,6 +166,7 @@ def _case_locked(url, case_id) -> bool:
             conn.rollback()
 
 
+@pytest.mark.postgres
 def test_a_restart_of_everything_loses_no_timer(live):
     engine, start_node, _logs_dir = live
     when = (datetime.now(UTC) + timedelta(seconds=4)).isoformat()
@@ -190,3 +193,84 @@ def test_a_restart_of_everything_loses_no_timer(live):
         assert s.scalar(select(func.count()).select_from(Case)
                         .where(Case.process_key == "node_start")) == 1
         assert s.scalar(select(func.count()).where(Timer.status == "pending")) == 0
+
+
+#: Longer than any wait below: a node starting takes seconds on a loaded two-core machine.
+LONG_LEASE = 120.0
+
+
+@pytest.fixture
+def node(database_url, settings, tmp_path):
+    """An Engine on the real clock with a long lease (`LONG_LEASE`, so that a claim freed
+    sooner was given back, not expired), on a SQLite file or PostgreSQL, and a way to start
+    `liandong scheduler` processes; `.log(name)` is a node's stderr."""
+    engine = Engine(settings.with_(timer_lease_seconds=LONG_LEASE), Clock())
+    upgrade(engine.db)
+    engine.deploy({"bench_timer.bpmn": WAIT_MODEL})
+    procs = []
+
+    def start(name, **env):
+        with open(tmp_path / f"{name}.log", "a") as log:
+            environment = dict(os.environ, LIANDONG_DATABASE_URL=settings.database_url,
+                               LIANDONG_INSTANCE_PATH=str(tmp_path / "instance"),
+                               LIANDONG_TIMER_LEASE_SECONDS=str(LONG_LEASE), **env)
+            proc = subprocess.Popen(
+                [sys.executable, "-c", "from web.commands import main; main()", "scheduler",
+                 "--tick", "0.2", "--node-id", name],
+                env=environment, stdout=subprocess.DEVNULL, stderr=log)
+        procs.append(proc)
+        return proc
+
+    engine.start_node = start
+    engine.log = lambda name: (tmp_path / f"{name}.log").read_text()
+    yield engine
+    for proc in procs:
+        if proc.poll() is None:
+            proc.kill()
+        proc.wait(10)
+    engine.close()
+
+
+def _claims(engine, node_name):
+    with engine.db.read() as s:
+        return s.scalar(select(func.count()).where(Timer.claimed_by == node_name,
+                                                   Timer.status == "pending"))
+
+
+def _timer_statuses(engine):
+    with engine.db.read() as s:
+        return dict(s.execute(select(Timer.status, func.count()).group_by(Timer.status)).all())
+
+
+def test_sigterm_finishes_the_timer_in_hand_gives_back_the_rest_and_exits_0(node):
+    cases = _start_cases(node, 5, timedelta(seconds=1), together=True)
+    proc = node.start_node("stopper", **{SLOW_FIRE_ENV: "1.5"})  # 1.5 s inside each fire
+    assert _wait_until(lambda: _claims(node, "stopper") == len(cases), 60), node.log("stopper")
+    time.sleep(0.5)  # inside the first fire
+    proc.send_signal(signal.SIGTERM)
+    asked = time.monotonic()
+    assert proc.wait(20) == 0, node.log("stopper")
+    took = time.monotonic() - asked
+    print(f"\nSIGTERM to exit: {took:.2f} s on {node.db.dialect}")
+    assert took < 10, f"{took:.1f} s"  # the fire in hand is 1.5 s; the rest is a loaded machine
+    assert _timer_statuses(node) == {"fired": 1, "pending": len(cases) - 1}  # the one in hand
+    assert _claims(node, "stopper") == 0
+    log = node.log("stopper")
+    assert "SIGTERM" in log and f"{len(cases) - 1} claim" in log, log
+    node.start_node("other")  # the rest fire now, not after the lease
+    assert _wait_until(lambda: _timer_statuses(node) == {"fired": len(cases)}, 60), node.log("other")
+
+
+def test_a_node_restarted_under_its_id_takes_back_its_own_claims(node):
+    cases = _start_cases(node, 3, timedelta(seconds=1), together=True)
+    victim = node.start_node("same", **{SLOW_FIRE_ENV: "60"})
+    assert _wait_until(lambda: _claims(node, "same") == len(cases), 60), node.log("same")
+    time.sleep(0.5)
+    victim.send_signal(signal.SIGKILL)
+    victim.wait(10)
+    assert _claims(node, "same") == len(cases)  # left behind, each for the lease
+    restarted = time.monotonic()
+    node.start_node("same")
+    assert _wait_until(lambda: _timer_statuses(node) == {"fired": len(cases)}, 60), node.log("same")
+    print(f"\nrestart to all fired: {time.monotonic() - restarted:.2f} s on {node.db.dialect}")
+    assert f"released {len(cases)} claim(s) left by its last run" in node.log("same")

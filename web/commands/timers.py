@@ -21,7 +21,12 @@ def register(main):
 @click.option("--metrics-port", type=int, help="Serve this node's /metrics on 127.0.0.1:PORT.")
 @clean_errors
 def scheduler(tick, node_id, metrics_port):
-    """Run the timer scheduler alone, in the foreground (any number, on any hosts)."""
+    """Run the timer scheduler alone, in the foreground (any number, on any hosts).
+
+    SIGTERM or SIGINT stops it within a few seconds, exit status 0: the timer in hand is
+    finished and the node's other claims are given back. Started again under the same
+    --node-id, it first gives back the claims its last run left.
+    """
     from engine.ops import logs
     from engine.scheduler import default_node_id, run_forever
     engine = _engine()
