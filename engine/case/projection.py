@@ -6,7 +6,6 @@ completes one task touches one task row, not every row the case ever had.
 from dataclasses import dataclass
 from uuid import UUID
 
-from SpiffWorkflow.util.task import TaskState
 from sqlalchemy import bindparam, select, update
 from sqlalchemy.orm import Session
 
