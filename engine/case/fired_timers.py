@@ -81,6 +81,13 @@ def fire_overdue(opened) -> list[Fired]:
     return firings
 
 
+def overdue(opened) -> bool:
+    """Whether timers of the case were due when the command loaded it: a message waits for
+    them to fire (a failing one is the scheduler's to retry, and must not cost the message
+    its delivery attempts)."""
+    return bool(opened.due_timers)
+
+
 def overtaken(opened, task_id: str, task_name: str) -> Overtaken | None:
     """Fire what was due (`fire_overdue`); if that closed task `task_id`, the Conflict to
     give whoever meant to complete it, naming the timer, once the firing is committed."""

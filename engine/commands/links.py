@@ -249,13 +249,13 @@ def _deliver_one(engine, message_id: int):
                 return TAKEN
             note.case_id = message.target_case_id
             with open_case(engine, session, message.target_case_id, engine.system_actor) as opened:
-                if opened.case.status == "running":  # a timer due before the message fires first
-                    fired_timers.fire_overdue(opened)
                 if opened.case.status in ("completed", "terminated"):
                     message.status, message.last_error = "undeliverable", f"case {opened.case.status}"
                     return False
                 if opened.case.status != "running":
                     return False  # suspended: keep it for after the resume
+                if fired_timers.overdue(opened):
+                    return False  # a timer due before it fires first; its firing redelivers
                 event = BpmnEvent(MessageEventDefinition(message.name), payload=dict(message.payload))
                 if opened.workflow.event_manager.catch(event, internal=False) == 0:
                     return False
