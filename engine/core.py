@@ -2,6 +2,7 @@
 and exposes the engine's commands. Built once per process (or per test)."""
 from contextlib import contextmanager
 
+from engine.case.fired_timers import Overtaken
 from engine.commands import lifecycle, links, start, start_timers, tasks, timers
 from engine.reading import inbox as queries
 from engine.clock import Clock
@@ -94,7 +95,12 @@ class Engine:
         return started
 
     def complete_task(self, task_id, user, data=None):
-        done = tasks.complete_task(self, user, task_id, data)
+        try:
+            done = tasks.complete_task(self, user, task_id, data)
+        except Overtaken as late:  # a deadline closed the task first; its path may have sent
+            if late.deliver:
+                links.deliver_messages(self, around=[late.case_id])
+            raise
         if done.deliver:
             links.deliver_messages(self, around=[done.case_id])
         return done

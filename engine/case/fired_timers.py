@@ -61,9 +61,9 @@ def _has_fired(task, due_at) -> bool:
 class Overtaken(Conflict):
     """A timer due before the command came fired first and closed the task it was for."""
 
-    def __init__(self, message, case_id):
+    def __init__(self, message, case_id, deliver=False):
         super().__init__(message)
-        self.case_id = case_id
+        self.case_id, self.deliver = case_id, deliver
 
 
 def fire_overdue(opened) -> list[Fired]:

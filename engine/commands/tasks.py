@@ -76,11 +76,11 @@ def complete_task(engine, actor, task_id: str, data=None) -> Started:
     SpiffWorkflow itself would run a task that is only predicted; here the task must be
     READY in the stored workflow and its row open, or the caller gets a Conflict. A timer
     that fell due before this came fires first (engine.case.fired_timers.fire_overdue);
-    when it closed the task, its firing is committed and the caller gets the Conflict.
+    when it closed the task, its firing is committed and the caller gets the Conflict
+    (an `Overtaken`, whose `deliver` says the timer's path sent messages).
     """
     outcome = _complete_task(engine, actor, task_id, data)
     if isinstance(outcome, fired_timers.Overtaken):
-        links.deliver_messages(engine, around=[outcome.case_id])  # what the timer path sent
         raise outcome
     return outcome
 
@@ -102,6 +102,7 @@ def _complete_task(engine, actor, task_id: str, data):
         with open_locked(engine, session, case, actor) as opened:
             late = fired_timers.overtaken(opened, row.id, row.name)
             if late is not None:
+                late.deliver = opened.deliver
                 return late  # returned, not raised: the timer's firing is committed
             task = opened.workflow.get_task_from_id(UUID(row.id))
             if task is None or task.state != TaskState.READY:
