@@ -61,7 +61,8 @@ def fire_timers():
     """Fire every timer due now, once, and exit (a scheduler tick by hand)."""
     with closing(_engine()) as engine:
         result = engine.fire_due_timers("cli")
-    click.echo(f"fired={result.fired} failed={result.failed} skipped={result.skipped}")
+    click.echo(f"fired={result.fired} failed={result.failed} skipped={result.skipped} "
+               f"emailed={result.emailed}")
 
 
 @click.command()
