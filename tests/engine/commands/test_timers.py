@@ -255,3 +255,24 @@ def test_the_background_ticker_fires_on_the_real_clock(settings):
     finally:
         ticker.shutdown()
         live.close()
+
+
+def test_the_scheduler_and_fire_due_timers_run_one_loop(engine, clock):
+    """A burst of more than two claim batches fires whole in one call of either: the same
+    loop, the same stop rule."""
+    from engine.commands.timers import CLAIM_BATCH
+    from engine.scheduler import Ticker
+    engine.deploy(bpmn("timers/wait.bpmn"))
+    burst = 2 * CLAIM_BATCH + 5
+    for hours in (1, 2):
+        due = clock.now() + timedelta(hours=hours)
+        for _ in range(burst):
+            engine.start_case("wait", data={"plan_deadline": due.isoformat(), "budget_per_city": 1})
+    clock.advance(timedelta(hours=1, seconds=1))
+    ticker = Ticker(engine, "node-a")
+    ticker()
+    assert ticker.fired_now == burst
+    clock.advance(timedelta(hours=1))
+    result = engine.fire_due_timers()
+    assert (result.claimed, result.fired) == (burst, burst)
+    assert _rows(engine, status="pending") == []
