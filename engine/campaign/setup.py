@@ -117,7 +117,7 @@ def start_campaign(engine, calendar, user="system", provinces=None):
     with engine.session() as session:
         data = campaign_data(session, calendar, provinces)
     return engine.start_case("campaign", user, data, organisation=calendar["ministry"],
-                             business_key=calendar["campaign"], title=calendar["title"])
+                             business_key=calendar["campaign"], title=calendar["title"], by_hand=False)
 
 
 def running_campaign(session, key: str):

@@ -23,7 +23,11 @@ class Started:
 
 
 def start_case(engine, actor, process_key: str, data=None, business_key=None, organisation=None,
-               version=None, parent_case_id=None, title=None) -> Started:
+               version=None, parent_case_id=None, title=None, by_hand=True) -> Started:
+    """Start a case of `process_key`. `by_hand` (the start page, the API, `liandong start`)
+    holds the model's start rule: a process its parent or the calendar starts is refused,
+    and the data must pass the start form; a program that supplies the data itself
+    (`liandong start-campaign`) passes `by_hand=False`."""
     if data is not None and not isinstance(data, dict):
         raise InvalidData("Initial case data must be a JSON object.")
     data = dict(data or {})
@@ -32,17 +36,32 @@ def start_case(engine, actor, process_key: str, data=None, business_key=None, or
         if actor.is_auditor_only:
             raise Forbidden("Auditors read cases; they do not start them.")
         pv = deployment.version_to_start(session, process_key, version, reserve_case_id=True)
+        bundle = engine.specs.get(session, pv.id)
+        by_hand = by_hand and parent_case_id is None
+        if by_hand and not bundle.start.by_hand:
+            raise Forbidden(bundle.start.refusal(process_key))
         org = _case_organisation(session, actor, organisation)
         if org is not None and not actor.is_system and not actor.sees_path(org.path):
             raise Forbidden(f"'{actor.username}' may not start a case for organisation '{org.code}'.")
-        start_roles = engine.specs.get(session, pv.id).start_roles
+        start_roles = bundle.start_roles
         if not actor.may_start(start_roles, org.path if org is not None else ""):
             raise Forbidden(f"'{actor.username}' may not start '{process_key}': its start event is "
                             f"in the lane of {', '.join(sorted(start_roles))}.")
+        if by_hand and bundle.start.form:
+            engine.forms.validate(bundle.start.form, data)
+        missing = missing_start_data(bundle, data)
+        if missing and parent_case_id is None:
+            raise InvalidData(f"'{process_key}' needs {', '.join(missing)} in its initial data "
+                              f"(the model's startData).", {name: ["is required"] for name in missing})
         opened = open_new_case(engine, session, actor, pv, data, org, business_key=business_key,
                                parent_case_id=parent_case_id, title=title, case_id=pv.case_id)
         return Started(opened.case.id, opened.case.status, tuple(t.id for t in opened.new_tasks),
                        opened.deliver)
+
+
+def missing_start_data(bundle, data: dict) -> list[str]:
+    """The variables the model's `startData` names that `data` lacks."""
+    return [name for name in bundle.start.start_data if name not in data]
 
 
 @dataclass(frozen=True)
@@ -75,6 +94,10 @@ def open_new_case(engine, session, actor, pv, data: dict, org, business_key=None
                 parent_case_id=parent_case_id, started_by=actor.username,
                 started_at=engine.now(), updated_at=engine.now(), state="", facts={})
     bundle = engine.specs.get(session, pv.id)
+    missing = missing_start_data(bundle, data)
+    if missing:  # a parent's script passed too little: the parent's command fails, noted on it
+        raise ValueError(f"start_cases('{pv.key}'): the item for '{business_key}' lacks "
+                         f"{', '.join(missing)}, which '{pv.key}' needs from the case that starts it")
     workflow = runtime.new_workflow(bundle, engine.script_engine, data)
     with OpenCase(engine, session, case, actor, workflow, new=True) as opened:
         opened.advance()

@@ -9,7 +9,8 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from engine.models.bpmn.parsing import parse_model
+from engine.models.bpmn.parsing import load_documents, parse_model
+from engine.models.bpmn.starting import StartRule, rule_of
 from engine.errors import NotFound
 from engine.storage import ProcessFile, ProcessVersion
 
@@ -28,6 +29,8 @@ class SpecBundle:
     #: The lanes (roles) of the process's plain start events: who may start a case by hand.
     #: None when one lies in no lane: then anyone who may start cases may.
     start_roles: frozenset | None = None
+    #: Whether a person may start it, and with which start form (engine.models.bpmn.starting).
+    start: StartRule = StartRule()
 
 
 class SpecCache:
@@ -53,7 +56,7 @@ class SpecCache:
         return SpecBundle(version_id, version.model.key, version.version,
                           version.primary_process_id, model.spec, model.subprocess_specs,
                           _has_timers(model), _catches_messages(model), _form_names(model),
-                          _start_roles(model))
+                          _start_roles(model), rule_of(load_documents(files)[0], version.primary_process_id))
 
     def clear(self):
         with self._lock:

@@ -131,7 +131,7 @@ def inbox_choices(session, actor):
 def startable_processes(session, actor, specs):
     """The latest version of every deployed process that `actor` may start a case of, for
     their own organisation (the lane of its start event names who may; `specs`: the
-    engine's SpecCache)."""
+    engine's SpecCache). A process its parent or the calendar starts is never offered."""
     from engine.storage import ProcessModel, ProcessVersion
     if actor.is_auditor_only:
         return []
@@ -142,7 +142,17 @@ def startable_processes(session, actor, specs):
                                                  ProcessVersion.version == latest.c.v))
         .join(ProcessModel).order_by(ProcessModel.key))
     home = actor.home[2] if actor.home else ""
-    return [v for v in versions if actor.may_start(specs.get(session, v.id).start_roles, home)]
+    bundles = ((v, specs.get(session, v.id)) for v in versions)
+    return [v for v, bundle in bundles if bundle.start.by_hand and actor.may_start(bundle.start_roles, home)]
+
+
+def startable(session, actor, specs, key: str):
+    """(latest version, its start rule) of process `key` when `actor` may start it by
+    hand, else None (the caller answers 404)."""
+    for version in startable_processes(session, actor, specs):
+        if version.model.key == key:
+            return version, specs.get(session, version.id).start
+    return None
 
 
 def organisations_for(session, actor):

@@ -21,7 +21,8 @@ GOOD = {"plan_on_time": True, "activities_held": 3, "material_complete": True, "
 def test_grading_rules(driver, facts, expert_score, grade, points):
     d = driver
     d.engine.start_case("evaluation", "system", {  # as the campaign starts it
-        "unit": "zj", "unit_kind": "province", "batch": 0, **facts}, organisation="ministry")
+        "unit": "zj", "unit_kind": "province", "batch": 0, "exchange_score": None, **facts},
+        organisation="ministry", by_hand=False)
     d.complete("Task_ExpertScore", "expert", {"expert_score": expert_score})
     case = d.case("evaluation")
     assert (case.facts["grade"], case.facts["points"]) == (grade, points)
@@ -36,7 +37,8 @@ def test_grading_rules(driver, facts, expert_score, grade, points):
 def test_result_is_recorded_for_its_use(driver, unit, kind, batch, use):
     d = driver
     d.engine.start_case("evaluation", "system", {  # as the campaign starts it
-        "unit": unit, "unit_kind": kind, "batch": batch, **GOOD}, organisation="ministry")
+        "unit": unit, "unit_kind": kind, "batch": batch, "exchange_score": None, **GOOD},
+        organisation="ministry", by_hand=False)
     d.complete("Task_ExpertScore", "expert", {"expert_score": 88})
     assert [t.element_id for t in d.engine.tasks("ministry_officer")] == ["Task_Confirm"]
     d.complete("Task_Confirm", "ministry_officer", {"confirmed": True})
