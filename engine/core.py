@@ -3,7 +3,7 @@ and exposes the engine's commands. Built once per process (or per test)."""
 from contextlib import contextmanager
 
 from engine.case.fired_timers import Overtaken
-from engine.commands import lifecycle, links, start, start_timers, tasks, timers
+from engine.commands import lifecycle, links, repair, start, start_timers, tasks, timers
 from engine.reading import inbox as queries
 from engine.clock import Clock
 from engine.clock import install as install_clock
@@ -58,15 +58,18 @@ class Engine:
 
     # -- models -----------------------------------------------------------------------------
 
-    def deploy(self, files: dict[str, bytes], user="system", key=None, name=None, form_exists=None):
-        from engine.models.checks import check_files
+    def deploy(self, files: dict[str, bytes], user="system", key=None, name=None, form_exists=None,
+               forms=None):
+        """Deploy a model; `forms` (name -> schema) are forms deployed with it, not yet on disk."""
+        from engine.models.checks import check_files, fields_of
         from engine.models.versions import require_owner
         actor = self.actor(user)
         require_owner(actor, "deploy process models")
         form_exists = form_exists or self.forms.exists
+        form_fields = fields_of(self.forms, forms)
         with self.db.transaction() as session:
             result = deploy_files(session, files, actor, key=key, name=name,
-                                  check=lambda f: check_files(f, form_exists))
+                                  check=lambda f: check_files(f, form_exists, form_fields))
             if result.created:
                 start_timers.schedule_start_timers(self, session, result.version)
             return result.version.model.key, result.version.version, result.created, result.warnings
@@ -128,6 +131,24 @@ class Engine:
 
     def terminate_case(self, case_id, user, reason=""):
         lifecycle.terminate_case(self, self.actor(user), case_id, reason)
+
+    def edit_case_data(self, case_id, user, changes: dict, reason: str, remove=()) -> dict:
+        """An administrator corrects a case's data (engine.commands.repair); audited."""
+        return repair.edit_case_data(self, self.actor(user), case_id, changes, reason, remove)
+
+    def retry_case(self, case_id, user, reason: str):
+        """An administrator completes again the task whose completion failed."""
+        done = repair.retry_case(self, self.actor(user), case_id, reason)
+        if done.deliver:
+            links.deliver_messages(self, around=[done.case_id])
+        return done
+
+    def case_data(self, case_id, user) -> dict:
+        """The data of a case `user` may see, as its next step would see it."""
+        from engine.reading.history import visible_case
+        actor = self.actor(user)
+        with self.db.read() as session:
+            return repair.data_of_case(self, session, visible_case(session, actor, case_id))
 
     def tasks(self, user, **filters):
         actor = self.actor(user)

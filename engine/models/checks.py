@@ -1,8 +1,32 @@
 """Every check a model gets before deploying: hardened XML, XSD, SpiffWorkflow's parser and
-the lint rules, with scripts compiled under the sandbox."""
+the lint rules, with scripts compiled under the sandbox and read against what it offers."""
+from engine.errors import LiandongError
 from engine.models.bpmn.lint import validate_files
-from engine.sandbox.scripts import compile_script
+from engine.sandbox.scripts import BASE_BUILTINS, compile_script
+
+#: Names every script sees besides the case's data (the helpers are always called, and a
+#: name only called is not taken for data).
+SCRIPT_NAMES = frozenset(BASE_BUILTINS) | {"now"}
 
 
-def check_files(files: dict[str, bytes], form_exists=lambda name: True):
-    return validate_files(files, form_exists=form_exists, compile_script=compile_script)
+def check_files(files: dict[str, bytes], form_exists=lambda name: True, form_fields=None):
+    """The problems of a model. `form_fields(name)` (see `fields_of`) lets the lint know
+    what each form sets; without it a form may set anything."""
+    return validate_files(files, form_exists=form_exists, compile_script=compile_script,
+                          form_fields=form_fields, known_names=SCRIPT_NAMES)
+
+
+def fields_of(store, extra: dict | None = None):
+    """`form_fields` for check_files: a form's top-level properties, from `extra` (forms
+    about to be deployed with the model, name -> schema) or the FormStore `store`; None
+    for a form that cannot be read (the form-missing rule says so)."""
+    extra = extra or {}
+
+    def fields(name):
+        try:
+            schema = extra[name] if name in extra else store.load(name)
+        except LiandongError:
+            return None
+        props = schema.get("properties") if isinstance(schema, dict) else None
+        return set(props) if isinstance(props, dict) else None
+    return fields

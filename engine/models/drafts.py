@@ -144,6 +144,6 @@ def deploy_model(engine, actor, files: dict, key: str | None = None):
     against them first; forms are written only once the deployment succeeded."""
     require_owner(actor, "deploy process models")
     diagrams, forms = split_files(files)
-    result = engine.deploy(diagrams, actor, key=key, form_exists=form_exists_with(engine, forms))
+    result = engine.deploy(diagrams, actor, key=key, form_exists=form_exists_with(engine, forms), forms=forms)
     write_forms(engine, actor, forms)
     return result

@@ -78,11 +78,11 @@ def deploy(paths, user, key):
 def validate(paths):
     """Validate BPMN/DMN files; exit status 1 if any has an error."""
     from engine.models.forms import FormStore
-    from engine.models.checks import check_files
+    from engine.models.checks import check_files, fields_of
     forms = FormStore(Settings.from_env().forms_dir)
     failed = False
     for model in collect(paths):
-        problems = check_files(model.files, forms.exists)
+        problems = check_files(model.files, forms.exists, fields_of(forms))
         for name in sorted(model.files):
             mine = [p for p in problems if p.file == name]
             errors = sum(p.severity == "error" for p in mine)

@@ -7,7 +7,8 @@ executable (the modeller then evidently means to run them).
 
 Rules (severity): unsupported (error), user-task-lane (warning),
 user-task-form (warning), form-missing (error), timer-expression (error),
-gateway-default (warning), unreachable (warning), script-compile (error).
+gateway-default (warning), unreachable (warning), script-compile (error),
+start-rule (warning), undefined-name (warning, engine.models.bpmn.dataflow).
 """
 
 import ast
@@ -18,7 +19,9 @@ from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinitio
 from SpiffWorkflow.spiff.parser.process import SpiffBpmnParser
 
 from engine.errors import LiandongError, ScriptError
+from engine.models.bpmn.dataflow import PYTHON_NAMES, undefined_names
 from engine.models.bpmn.parsing import check_documents, load_documents, runnable_processes
+from engine.models.bpmn.starting import STARTERS, plain_start_events, start_rule
 from engine.models.bpmn.xml import BPMN_NS, NSMAP, SPIFF_NS, short_tag
 from engine.models.bpmn.problems import Problem, sort_problems
 
@@ -128,7 +131,7 @@ class _ProcessLint:
         self.problems = []
 
     def run(self):
-        for check in (self.unsupported, self.user_tasks, self.timers, self.gateways,
+        for check in (self.unsupported, self.user_tasks, self.start, self.timers, self.gateways,
                       self.unreachable, self.scripts):
             check()
         return self.problems
@@ -169,19 +172,34 @@ class _ProcessLint:
             if lanes and not self.in_lane(task, lane_refs):
                 self.report(task, 'warning', 'user-task-lane',
                             'user task is in no lane although the process has lanes; nobody is assigned to it')
-            properties = task.xpath('./bpmn:extensionElements/spiffworkflow:properties/spiffworkflow:property',
-                                    namespaces=NSMAP)
-            values = {prop.get('name'): prop for prop in properties}
+            values = self.form_properties(task)
             form = values.get('formJsonSchemaFilename')
             if form is None or not (form.get('value') or '').strip():
                 self.report(task, 'warning', 'user-task-form',
                             'user task has no form (spiffworkflow:property formJsonSchemaFilename)')
-            for name in FORM_PROPERTIES:
-                prop = values.get(name)
-                value = (prop.get('value') or '').strip() if prop is not None else ''
-                if value and not self.form_exists(value):
-                    self.report(task, 'error', 'form-missing',
-                                f'{name} refers to form {value!r}, which does not exist', line=prop.sourceline)
+
+    def form_properties(self, node):
+        """The node's spiffworkflow properties by name; a named form that does not exist is an error."""
+        properties = node.xpath('./bpmn:extensionElements/spiffworkflow:properties/spiffworkflow:property',
+                                namespaces=NSMAP)
+        values = {prop.get('name'): prop for prop in properties}
+        for name in FORM_PROPERTIES:
+            prop = values.get(name)
+            value = (prop.get('value') or '').strip() if prop is not None else ''
+            if value and not self.form_exists(value):
+                self.report(node, 'error', 'form-missing',
+                            f'{name} refers to form {value!r}, which does not exist', line=prop.sourceline)
+        return values
+
+    def start(self):
+        """The start form exists; `startedBy` names a known starter (engine.models.bpmn.starting)."""
+        for event in plain_start_events(self.process):
+            self.form_properties(event)
+        rule = start_rule(self.process)
+        if rule.started_by is not None and rule.started_by not in STARTERS:
+            self.report(self.process, 'warning', 'start-rule',
+                        f'startedBy is {rule.started_by!r}; known starters are {", ".join(sorted(STARTERS))}. '
+                        'Nobody can start this process by hand')
 
     def timers(self):
         for definition in self.process.iter(f'{{{BPMN_NS}}}timerEventDefinition'):
@@ -285,22 +303,28 @@ class _ProcessLint:
                             f'{what} does not compile: {message}', line=at)
 
 
-def lint_documents(documents, form_exists=lambda name: True, compile_script=None) -> list[Problem]:
-    """Run every rule over the processes that will run (see module docstring)."""
+def lint_documents(documents, form_exists=lambda name: True, compile_script=None, form_fields=None,
+                   known_names=PYTHON_NAMES) -> list[Problem]:
+    """Run every rule over the processes that will run (see module docstring).
+
+    `form_fields(name)`: a form's top-level fields (None: unknown); `known_names`: what
+    every script sees besides case data. Both serve the undefined-name rule.
+    """
     compile_script = compile_script or _python_compile
     problems = []
     for document, process in runnable_processes(documents):
         problems += _ProcessLint(document.name, process, form_exists, compile_script).run()
+        problems += undefined_names(document.name, process, documents, form_fields, known_names)
     return sort_problems(problems)
 
 
-def lint_model(files: dict, form_exists=lambda name: True, compile_script=None) -> list[Problem]:
+def lint_model(files: dict, form_exists=lambda name: True, compile_script=None, **names) -> list[Problem]:
     """Lint rules only (plus the XML problems of files that cannot be read at all)."""
     documents, problems = load_documents(files)
-    return sort_problems(problems + lint_documents(documents, form_exists, compile_script))
+    return sort_problems(problems + lint_documents(documents, form_exists, compile_script, **names))
 
 
-def validate_files(files: dict, form_exists=lambda name: True, compile_script=None) -> list[Problem]:
+def validate_files(files: dict, form_exists=lambda name: True, compile_script=None, **names) -> list[Problem]:
     """The full verdict on a model: XML hardening, XSD, SpiffWorkflow parse, lint.
 
     Never raises for bad input: every failure is a Problem. A SpiffWorkflow
@@ -312,7 +336,7 @@ def validate_files(files: dict, form_exists=lambda name: True, compile_script=No
     checked = check_documents(documents)
     if unreadable and not any(document.kind == 'bpmn' for document in documents):
         checked = [problem for problem in checked if problem.rule != 'not-executable']
-    linted = lint_documents(documents, form_exists, compile_script)
+    linted = lint_documents(documents, form_exists, compile_script, **names)
     flagged = {(p.file, p.element_id) for p in linted if p.is_error and p.element_id}
     checked = [p for p in checked if not (p.rule == 'parse' and (p.file, p.element_id) in flagged)]
     return sort_problems(problems + checked + linted)

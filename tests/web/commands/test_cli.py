@@ -55,3 +55,13 @@ def test_validate_gives_every_miwg_diagram_a_verdict(cli):
     assert result.exit_code in (0, 1) and "Traceback" not in result.output
     verdicts = [line for line in result.output.splitlines() if line.startswith(("ok ", "INVALID "))]
     assert len(verdicts) == len(files)
+
+
+def test_validate_warns_of_a_name_nothing_sets_and_still_passes(cli, tmp_path):
+    """Issue 13: `evaluation` read `activities_held` that only its parent passes."""
+    xml = (DATA / "script_task.bpmn").read_text("utf-8")
+    model = tmp_path / "reads.bpmn"
+    model.write_text(xml.replace("</bpmn:script>", "\nmissing_total = never_set + 1</bpmn:script>", 1), "utf-8")
+    out = cli("validate", model)
+    assert out.startswith("ok ") and "warning undefined-name" in out
+    assert "reads 'never_set', which nothing before it sets" in out
