@@ -21,9 +21,14 @@ log = logging.getLogger(__name__)
 
 
 class FailureNote:
-    """Which case a command was working on, for the error note written after rollback."""
+    """Which case a command was working on, for the error note written after rollback;
+    for a task's completion also the task and the data submitted, so an administrator can
+    retry it (engine.commands.repair)."""
 
     case_id = None
+    task_id = None
+    submitted = None
+    submitted_by = None
 
 
 @contextmanager
@@ -50,15 +55,19 @@ def engine_errors(engine):
         log.info("case %s failed at %s: %s", note.case_id, element, message)
         if note.case_id is not None:
             try:
-                record_failure(engine, note.case_id, element, message)
+                record_failure(engine, note.case_id, element, message, note)
             except Exception:  # noqa: BLE001 - the user still gets the clear error below
                 log.exception("could not note the failure on case %s", note.case_id)
         raise ExecutionError(message, element) from err
 
 
-def record_failure(engine, case_id: int, element_id, message: str) -> None:
+def record_failure(engine, case_id: int, element_id, message: str, note=None) -> None:
     """Note the error on the case and in its audit chain. The case is locked first: another
     command may hold it and be appending to the chain, and the note goes after its events."""
+    detail = {"message": message[:4000]}
+    task_id = getattr(note, "task_id", None)
+    if task_id is not None:
+        detail.update(submitted=note.submitted, submitted_by=note.submitted_by)
     with engine.db.transaction() as session:
         try:
             case = lock_case(session, case_id)
@@ -66,7 +75,7 @@ def record_failure(engine, case_id: int, element_id, message: str) -> None:
             return
         case.last_error, case.last_error_element = message[:4000], element_id
         audit.append(session, case, "error", engine.system_actor, engine.now(), element_id,
-                     detail={"message": message[:4000]})
+                     task_id, detail=detail)
 
 
 def _failing_element(err):

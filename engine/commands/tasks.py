@@ -98,30 +98,38 @@ def _complete_task(engine, actor, task_id: str, data):
         except Conflict:
             _check_open(case_rows.task_row(session, task_id), actor)
         _check_case_active(case)
-        case_id = note.case_id = case.id
-        with open_locked(engine, session, case, actor) as opened:
-            late = fired_timers.overtaken(opened, row.id, row.name)
-            if late is not None:
-                late.deliver = opened.deliver
-                return late  # returned, not raised: the timer's firing is committed
-            task = opened.workflow.get_task_from_id(UUID(row.id))
-            if task is None or task.state != TaskState.READY:
-                _check_open(case_rows.task_row(session, task_id), actor)  # who finished it
-                raise Conflict(f"Task '{row.name}' is not ready in case {case_id}.")
-            if row.form_schema:
-                data = engine.forms.validate(row.form_schema, data, task.data, session)
-            before = serialization.dump_value(task.data)
-            task.data.update(data)
-            task.run()
-            opened.path.append(runtime.element_id(task))
-            opened.finished_by[row.id] = actor.username
-            opened.advance()
-            opened.save()
-            after = serialization.dump_value(task.data)
-            opened.record("task_completed", row.element_id, row.id, task=row.name, lane=row.lane,
-                          submitted=serialization.dump_value(data), changes=diff(before, after))
-        return Started(case_id, opened.case.status, tuple(t.id for t in opened.new_tasks),
-                       opened.deliver)
+        return run_completion(engine, session, note, actor, case, row, data)
+
+
+def run_completion(engine, session, note, actor, case, row: CaseTask, data: dict, **detail) -> Started:
+    """Complete task `row` of the locked, active `case` with `data` (the caller checked who
+    may); `detail` goes into the `task_completed` event (a retry says so)."""
+    case_id = note.case_id = case.id
+    note.task_id, note.submitted_by = row.id, detail.get("submitted_by", actor.username)
+    note.submitted = serialization.dump_value(data)
+    with open_locked(engine, session, case, actor) as opened:
+        late = fired_timers.overtaken(opened, row.id, row.name)
+        if late is not None:
+            late.deliver = opened.deliver
+            return late  # returned, not raised: the timer's firing is committed
+        task = opened.workflow.get_task_from_id(UUID(row.id))
+        if task is None or task.state != TaskState.READY:
+            _check_open(case_rows.task_row(session, row.id), actor)  # who finished it
+            raise Conflict(f"Task '{row.name}' is not ready in case {case_id}.")
+        if row.form_schema:
+            data = engine.forms.validate(row.form_schema, data, task.data, session)
+        before = serialization.dump_value(task.data)
+        task.data.update(data)
+        task.run()
+        opened.path.append(runtime.element_id(task))
+        opened.finished_by[row.id] = actor.username
+        opened.advance()
+        opened.save()
+        after = serialization.dump_value(task.data)
+        opened.record("task_completed", row.element_id, row.id, task=row.name, lane=row.lane,
+                      submitted=serialization.dump_value(data), changes=diff(before, after), **detail)
+    return Started(case_id, opened.case.status, tuple(t.id for t in opened.new_tasks),
+                   opened.deliver)
 
 
 def claim_task(engine, actor, task_id: str) -> None:

@@ -1,0 +1,141 @@
+"""Repairing a case a script error stopped: edit its data, retry the failed completion.
+
+When completing a task fails in a script after it, the whole command rolls back: the task
+stays open and the case notes the error (engine.case.failures). If the script failed on
+the case's data (a variable its parent never passed), submitting again fails again. An
+administrator of the case's branch then corrects the data (`edit_case_data`) and retries
+the completion with what was submitted (`retry_case`), or terminates the case
+(engine.commands.lifecycle). Both commands are audited with a reason.
+"""
+import keyword
+
+from sqlalchemy import select
+from SpiffWorkflow.util.task import TaskState
+
+from engine.case import rows as case_rows
+from engine.case.failures import engine_errors
+from engine.case.opened import open_case
+from engine.commands.tasks import diff, run_completion
+from engine.errors import Conflict, Forbidden, InvalidData, NotFound
+from engine.people.identity import ADMIN
+from engine.runtime import state as serialization
+from engine.runtime import workflow as runtime
+from engine.storage import AuditEvent, Case
+
+#: Tasks whose data the next steps inherit: the case's data lives on them.
+FRONTIER = TaskState.READY | TaskState.WAITING | TaskState.STARTED | TaskState.ERROR
+MAX_REASON = 1000
+
+
+def _guard(session, actor, case_id: int, what: str) -> Case:
+    case = session.get(Case, case_id)
+    if case is None or not actor.sees_path(case.org_path):
+        raise NotFound(f"Case {case_id} does not exist.")
+    if actor.is_auditor_only or not (actor.is_system or ADMIN in actor.roles):
+        raise Forbidden(f"Only an administrator may {what} case {case_id}.")
+    return case
+
+
+def _reason(reason) -> str:
+    reason = (reason or "").strip() if isinstance(reason, str) else ""
+    if not reason:
+        raise InvalidData("Say why (a reason is required and kept in the case's history).",
+                          {"reason": ["is required"]})
+    if len(reason) > MAX_REASON:
+        raise InvalidData(f"The reason is longer than {MAX_REASON} characters.", {"reason": ["is too long"]})
+    return reason
+
+
+def _check_names(names) -> None:
+    bad = [n for n in names if not isinstance(n, str) or not n.isidentifier() or n.startswith("_")
+           or keyword.iskeyword(n)]
+    if bad:
+        raise InvalidData(f"Not a variable name: {', '.join(map(str, bad))} (letters, digits and _, "
+                          "not starting with a digit or _).", {"name": ["is not a variable name"]})
+
+
+def frontier(workflow) -> list:
+    """The unfinished tasks holding the case's data (the subprocesses' included)."""
+    return [task for wf in (workflow, *workflow.subprocesses.values()) for task in wf.tasks.values()
+            if task.has_state(FRONTIER)]
+
+
+def current_data(workflow) -> dict:
+    """The case's data as the next step sees it: the frontier tasks' data, merged."""
+    data = {}
+    for task in frontier(workflow):
+        data.update(task.data)
+    return serialization.dump_value({k: v for k, v in data.items() if not k.startswith("_")})
+
+
+def edit_case_data(engine, actor, case_id: int, changes: dict, reason: str, remove=()) -> dict:
+    """Set the variables in `changes` and delete those in `remove` on a running or suspended
+    case, without running anything. Returns the changes as {name: [before, after]}."""
+    reason = _reason(reason)
+    if not isinstance(changes, dict) or not isinstance(remove, (list, tuple, set)):
+        raise InvalidData("Changes must be a JSON object of variable names and values.")
+    _check_names([*changes, *remove])
+    if not changes and not remove:
+        raise InvalidData("Nothing to change.")
+    changes = serialization.dump_value(changes)
+    with engine.db.transaction() as session:
+        actor = engine.actors.resolve(session, actor)
+        _guard(session, actor, case_id, "edit the data of")
+        with open_case(engine, session, case_id, actor) as opened:
+            case = opened.case
+            if case.status not in ("running", "suspended"):
+                raise Conflict(f"Case {case_id} is {case.status}; its data can no longer change.")
+            tasks = frontier(opened.workflow)
+            if not tasks:
+                raise Conflict(f"Case {case_id} has no open step whose data could change.")
+            before = current_data(opened.workflow)
+            for task in tasks:
+                task.data.update(changes)
+                for name in remove:
+                    task.data.pop(name, None)
+            changed = diff(before, current_data(opened.workflow))
+            error = case.last_error, case.last_error_element
+            opened.save()
+            case.last_error, case.last_error_element = error  # a retry is still to come
+            opened.record("case_data_edited", reason=reason, changes=changed)
+        return changed
+
+
+def failed_completion(session, case: Case):
+    """The case's last error event, when it is a task's completion that failed and is still
+    the case's current error; else None."""
+    if not case.last_error:
+        return None
+    event = session.scalar(select(AuditEvent).where(AuditEvent.case_id == case.id, AuditEvent.kind == "error")
+                           .order_by(AuditEvent.seq.desc()).limit(1))
+    if event is None or not event.task_id or "submitted" not in (event.detail or {}):
+        return None
+    return event
+
+
+def retry_case(engine, actor, case_id: int, reason: str):
+    """Complete again the task whose completion failed, with the data submitted then (the
+    form is checked again, against the case's data as it is now)."""
+    reason = _reason(reason)
+    with engine_errors(engine) as note, engine.db.transaction() as session:
+        actor = engine.actors.resolve(session, actor)
+        _guard(session, actor, case_id, "retry")
+        case = case_rows.lock(session, case_id)
+        if case.status != "running":
+            raise Conflict(f"Case {case_id} is {case.status}; only a running case can be retried.")
+        event = failed_completion(session, case)
+        if event is None:
+            raise Conflict(f"Case {case_id} has no failed task completion to retry.")
+        row = case_rows.task_row(session, event.task_id)
+        if row is None or row.state != "ready":
+            raise Conflict(f"The task whose completion failed in case {case_id} is no longer open.")
+        return run_completion(engine, session, note, actor, case, row, dict(event.detail["submitted"]),
+                              retried=True, reason=reason, submitted_by=event.detail.get("submitted_by"))
+
+
+def data_of_case(engine, session, case: Case) -> dict:
+    """The data of a case the caller may see (read-only, no lock)."""
+    state = session.scalar(select(Case.state).where(Case.id == case.id))
+    workflow = runtime.load(state, engine.specs.get(session, case.process_version_id), engine.script_engine)
+    return current_data(workflow)
+
