@@ -150,6 +150,13 @@ class Engine:
         with self.db.read() as session:
             return repair.data_of_case(self, session, visible_case(session, actor, case_id))
 
+    def case_repair(self, case_id, user):
+        """What an administrator may do to a case (its data, a failed completion), or None."""
+        from engine.reading.history import visible_case
+        actor = self.actor(user)
+        with self.db.read() as session:
+            return repair.repair_view(self, session, actor, visible_case(session, actor, case_id))
+
     def tasks(self, user, **filters):
         actor = self.actor(user)
         with self.db.read() as session:

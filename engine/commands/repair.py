@@ -8,6 +8,7 @@ the completion with what was submitted (`retry_case`), or terminates the case
 (engine.commands.lifecycle). Both commands are audited with a reason.
 """
 import keyword
+from dataclasses import dataclass
 
 from sqlalchemy import select
 from SpiffWorkflow.util.task import TaskState
@@ -138,4 +139,27 @@ def data_of_case(engine, session, case: Case) -> dict:
     state = session.scalar(select(Case.state).where(Case.id == case.id))
     workflow = runtime.load(state, engine.specs.get(session, case.process_version_id), engine.script_engine)
     return current_data(workflow)
+
+
+@dataclass(frozen=True)
+class Repair:
+    """What the case page offers an administrator: the data, and the completion to retry."""
+
+    data: dict
+    task_name: str | None = None  # the task whose completion failed, when it can be retried
+    submitted_by: str | None = None
+    submitted: dict | None = None
+
+
+def repair_view(engine, session, actor, case: Case) -> Repair | None:
+    """None unless `actor` may repair `case` (an administrator; the case not ended)."""
+    if actor.is_auditor_only or not (actor.is_system or ADMIN in actor.roles) or \
+            case.status not in ("running", "suspended"):
+        return None
+    event = failed_completion(session, case) if case.status == "running" else None
+    row = case_rows.task_row(session, event.task_id) if event is not None else None
+    if row is None or row.state != "ready":
+        return Repair(data_of_case(engine, session, case))
+    return Repair(data_of_case(engine, session, case), row.name, event.detail.get("submitted_by"),
+                  event.detail.get("submitted"))
 

@@ -1,6 +1,7 @@
 """Cases area for auditors (and staff, on the cases they may see): search, a case's timeline
 and its path on the diagram, exports, the campaign dashboard and a version's heatmap.
-Read-only: nothing here changes a case."""
+Read-only, but for an administrator's repair of a case a script error stopped (edit its data,
+retry, terminate), each an engine command."""
 from pathlib import Path
 
 from flask import Blueprint

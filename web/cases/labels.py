@@ -15,7 +15,7 @@ EVENTS = {
     "message_sent": _l("Message sent"), "message_not_sent": _l("Message not delivered"),
     "incident_data_fixed": _l("Data corrected after an incident"), "message_received": _l("Message received"),
     "file_attached": _l("File attached"), "child_started": _l("Linked case started"),
-    "child_completed": _l("Linked case completed"),
+    "child_completed": _l("Linked case completed"), "case_data_edited": _l("Case data corrected"),
 }
 FACTS = {"form": _l("Activities by form"), "theme": _l("Activities by theme")}
 

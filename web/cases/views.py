@@ -1,13 +1,15 @@
 """Case search, the case page, exports, dashboard and heatmap. Views parse, call the engine's
 read functions (always scoped to the signed-in person) and render; nothing else."""
+import json
 from pathlib import Path
 
-from flask import Response, render_template, request, url_for
+from flask import Response, flash, redirect, render_template, request, url_for
 from flask_babel import get_locale
+from flask_babel import gettext as _
 from flask_login import login_required
 from sqlalchemy import select
 
-from engine import NotFound
+from engine import Conflict, ExecutionError, Forbidden, InvalidData, NotFound
 from engine.reading import dashboard, reports
 from engine.reading.history import case_history, visible_case
 from engine.reading.search import STATUSES, CaseFilter, all_matching, search_cases
@@ -73,8 +75,84 @@ def show(case_id):
     diagram = {"xml_url": url_for("cases.case_diagram", case_id=case_id),
                "completed": sorted(history.completed), "active": history.active,
                "repeated": history.repeated}
+    repair = engine.case_repair(case_id, actor)
     return render_template("cases/show.html", h=history, case=history.case, diagram=diagram,
-                           now=engine.now())
+                           now=engine.now(), repair=repair,
+                           data_json={k: json.dumps(v, ensure_ascii=False) for k, v in
+                                      (repair.data if repair else {}).items()})
+
+
+# -- an administrator repairs a case a script error stopped (engine.commands.repair) ------
+
+REPAIR_ERRORS = (InvalidData, Conflict, Forbidden, ExecutionError)
+
+
+def _value(text: str):
+    """A value typed on the case page: JSON when it reads as JSON (numbers, true/false,
+    lists, quoted text), else the text itself."""
+    try:
+        return json.loads(text)
+    except ValueError:
+        return text
+
+
+def _reason():
+    """The reason typed, or None after saying that one is needed."""
+    reason = (request.form.get("reason") or "").strip()
+    if not reason:
+        flash(_("Say why (a reason is required and kept in the case's history)."), "error")
+    return reason or None
+
+
+def _back(case_id):
+    return redirect(url_for("cases.show", case_id=case_id) + "#repair")
+
+
+@bp.post("/<int:case_id>/data")
+@login_required
+def edit_data(case_id):
+    name = (request.form.get("name") or "").strip()
+    reason = _reason()
+    if reason is None:
+        return _back(case_id)
+    try:
+        if "remove" in request.form:
+            current_engine().edit_case_data(case_id, current_actor(), {}, reason, remove=[name])
+        else:
+            current_engine().edit_case_data(case_id, current_actor(),
+                                            {name: _value(request.form.get("value", "").strip())}, reason)
+        flash(_("The case's data was changed; the change is in its history."), "success")
+    except REPAIR_ERRORS as err:
+        flash(str(err), "error")
+    return _back(case_id)
+
+
+@bp.post("/<int:case_id>/retry")
+@login_required
+def retry(case_id):
+    reason = _reason()
+    if reason is None:
+        return _back(case_id)
+    try:
+        current_engine().retry_case(case_id, current_actor(), reason)
+        flash(_("The task was completed again; the case goes on."), "success")
+    except REPAIR_ERRORS as err:
+        flash(str(err), "error")
+    return _back(case_id)
+
+
+@bp.post("/<int:case_id>/terminate")
+@login_required
+def terminate(case_id):
+    reason = _reason()
+    if reason is None:
+        return _back(case_id)
+    try:
+        current_engine().terminate_case(case_id, current_actor(), reason)
+        flash(_("The case was terminated."), "success")
+    except REPAIR_ERRORS as err:
+        flash(str(err), "error")
+    return redirect(url_for("cases.show", case_id=case_id))
 
 
 @bp.get("/<int:case_id>/report")

@@ -1,11 +1,18 @@
 """Inbox and start page. Every list comes from a query scoped to the signed-in person."""
-from flask import current_app, flash, redirect, render_template, request, url_for
+import json
+
+from flask import abort, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import login_required
 
 from engine.reading import inbox as queries
 from engine.people.identity import organisation_by_code
-from engine.errors import NotFound
+from engine.errors import InvalidData, NotFound
+
+from ..tasks.localize import localize
+from ..tasks.messages import field_messages
+from ..tasks.schema_form import form_class, layout, to_form_values, to_json, with_defaults
 
 from ..extensions import current_actor, current_engine
 from . import bp
@@ -61,17 +68,22 @@ def start():
     engine = current_engine()
     with engine.db.read() as session:
         versions = queries.startable_processes(session, current_actor(), engine.specs)
-    return render_template("inbox/start.html", versions=versions)
+        forms = {v.id: engine.specs.get(session, v.id).start.form for v in versions}
+    return render_template("inbox/start.html", versions=versions, forms=forms)
 
 
 @bp.post("/start")
 @login_required
 def start_case():
-    actor = current_actor()
-    engine = current_engine()
     key = request.form.get("process_key", "")
     business_key = (request.form.get("business_key") or "").strip()[:200] or None
-    started = engine.start_case(key, actor, business_key=business_key)
+    started = current_engine().start_case(key, current_actor(), business_key=business_key)
+    return _started(started)
+
+
+def _started(started):
+    """Flash the new case and open its first task for the starter, when it is theirs."""
+    engine, actor = current_engine(), current_actor()
     flash(_("Case %(id)s started.", id=started.case_id), "success")
     with engine.db.read() as session:
         for task_id in started.tasks:
@@ -79,3 +91,77 @@ def start_case():
             if task is not None and actor.may_work_on(task.lane, task.org_path, task.starter):
                 return redirect(url_for("tasks.show", task_id=task_id))
     return redirect(url_for("inbox.index"))
+
+
+# -- a process's start form ---------------------------------------------------------------
+
+def _start_form(key):
+    """The version, start form schema and UI schema of `key`, or 404 when this person may
+    not start it by hand or it has no start form."""
+    engine = current_engine()
+    with engine.db.read() as session:
+        found = queries.startable(session, current_actor(), engine.specs, key)
+    if found is None or not found[1].form:
+        abort(404)
+    version, rule = found
+    schema = localize(engine.forms.load(rule.form), get_locale())
+    ui = {}
+    if rule.form_ui:  # UI schemas are not JSON Schemas (a field may be called "title")
+        try:
+            ui = json.loads(engine.forms.path(rule.form_ui).read_text("utf-8"))
+        except (OSError, ValueError):
+            ui = {}
+    return version, schema, ui
+
+
+def _render_start(version, schema, ui, form, status=200, form_errors=()):
+    return render_template("inbox/start_form.html", version=version, form=form,
+                           fields=layout(schema, form, ui), form_errors=list(form_errors),
+                           business_key=request.form.get("business_key", "")), status
+
+
+@bp.get("/start/<key>")
+@login_required
+def start_form(key):
+    version, schema, ui = _start_form(key)
+    initial = with_defaults(schema, {})
+    form = form_class(schema, ui, data=initial)(formdata=None, data=to_form_values(schema, initial, ui))
+    return _render_start(version, schema, ui, form)
+
+
+@bp.post("/start/<key>")
+@login_required
+def submit_start_form(key):
+    version, schema, ui = _start_form(key)
+    form = form_class(schema, ui)()
+    parsed = to_json(schema, form, ui)
+    if "add_row" in request.form or "remove_row" in request.form:
+        _change_rows(parsed, request.form.get("add_row") or request.form.get("remove_row"),
+                     "add_row" in request.form)
+        return _render_start(version, schema, ui, form)
+    business_key = (request.form.get("business_key") or "").strip()[:200] or None
+    try:
+        started = current_engine().start_case(key, current_actor(), parsed.data, business_key=business_key)
+    except InvalidData as err:
+        messages = field_messages(schema, parsed.data) or err.field_errors or {"_form": [str(err)]}
+        leftovers = []
+        for path, texts in messages.items():
+            fld = parsed.fields.get(path)
+            if fld is None:
+                leftovers += [f"{path}: {t}" if path != "_form" else t for t in texts]
+            else:
+                fld.errors = list(texts)
+        return _render_start(version, schema, ui, form, 422, leftovers)
+    return _started(started)
+
+
+def _change_rows(parsed, name, add):
+    """Add a row to, or remove one from, the repeating field called `name`."""
+    for fld in parsed.fields.values():
+        if getattr(fld, "name", None) == name and add:
+            fld.append_entry()
+            return
+        for entry in getattr(fld, "entries", ()):
+            if entry.name == name and not add:
+                fld.entries.remove(entry)
+                return
