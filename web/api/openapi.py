@@ -60,7 +60,7 @@ def document() -> dict:
                               "409": _error("Someone else completed or claimed it first (says who)."),
                               "422": _error("The data failed the form's schema; see field_errors.")}}},
             "/cases": {"post": {
-                "summary": "Start a case of a deployed process.",
+                "summary": "Start a case of a deployed process; `data` must pass its start form, if it has one.",
                 "requestBody": {"required": True, "content": {"application/json": {"schema": {
                     "type": "object", "required": ["process_key"], "properties": {
                         "process_key": {"type": "string"}, "business_key": {"type": "string"},
@@ -68,8 +68,10 @@ def document() -> dict:
                 "responses": {"201": _ok("Started.", {"$ref": "#/components/schemas/Progress"}),
                               **COMMON,
                               "403": _error("Not yours to start: the process's start event lies in "
-                                            "the lane of a role you do not hold there."),
-                              "422": _error("Bad input.")}}},
+                                            "the lane of a role you do not hold there, or the process "
+                                            "is started by its parent case only (startedBy)."),
+                              "422": _error("Bad input, or `data` failed the process's start form; "
+                                            "see field_errors.")}}},
             "/cases/{case_id}": {"get": {
                 "summary": "A case: status, key facts, open tasks.", "parameters": [CASE_ID],
                 "responses": {"200": _ok("The case.", {"type": "object"}), **COMMON}}},
