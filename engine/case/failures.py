@@ -15,6 +15,7 @@ from engine.case.rows import lock_case
 from engine.errors import Conflict, ExecutionError, LiandongError, NotFound
 from engine.ops import metrics
 from engine.ops.health import is_outage
+from engine.runtime import state as serialization
 from engine.runtime import workflow as runtime
 
 log = logging.getLogger(__name__)
@@ -67,7 +68,7 @@ def record_failure(engine, case_id: int, element_id, message: str, note=None) ->
     detail = {"message": message[:4000]}
     task_id = getattr(note, "task_id", None)
     if task_id is not None:
-        detail.update(submitted=note.submitted, submitted_by=note.submitted_by)
+        detail.update(submitted=serialization.dump_value(note.submitted), submitted_by=note.submitted_by)
     with engine.db.transaction() as session:
         try:
             case = lock_case(session, case_id)

@@ -105,8 +105,7 @@ def run_completion(engine, session, note, actor, case, row: CaseTask, data: dict
     """Complete task `row` of the locked, active `case` with `data` (the caller checked who
     may); `detail` goes into the `task_completed` event (a retry says so)."""
     case_id = note.case_id = case.id
-    note.task_id, note.submitted_by = row.id, detail.get("submitted_by", actor.username)
-    note.submitted = serialization.dump_value(data)
+    note.task_id, note.submitted_by, note.submitted = row.id, detail.get("submitted_by", actor.username), data
     with open_locked(engine, session, case, actor) as opened:
         late = fired_timers.overtaken(opened, row.id, row.name)
         if late is not None:
