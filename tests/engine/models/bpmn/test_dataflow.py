@@ -4,7 +4,7 @@ import re
 
 import pytest
 
-from engine.models.bpmn.dataflow import script_reads
+from engine.models.bpmn.names import script_reads
 from engine.models.bpmn.lint import lint_model
 from engine.models.checks import check_files, fields_of
 from engine.models.files import collect
@@ -142,3 +142,13 @@ def test_a_call_activity_passes_its_data_in_and_brings_the_called_process_data_b
     call = ('CA', '<bpmn:callActivity id="CA" calledElement="Q" />')
     assert warned(chain(script('A', 'given = 1'), call, script('B', 'r = computed')), {'q.bpmn': CALLED}) == []
     assert warned(chain(call, script('B', 'r = computed')), {'q.bpmn': CALLED}) == [('QA', 5, 'given')]
+
+
+def test_a_timer_expression_naming_a_variable_is_read_like_a_condition():
+    def timer(text):
+        return ('T', f'''<bpmn:intermediateCatchEvent id="T"><bpmn:timerEventDefinition id="TD">
+        <bpmn:timeDate>{text}</bpmn:timeDate></bpmn:timerEventDefinition></bpmn:intermediateCatchEvent>''')
+    assert warned(chain(timer("dates['deployment']"))) == [('T', 6, 'dates')]
+    assert warned(chain(script('A', 'deadline = "2016-04-20T00:00:00+08:00"'), timer('deadline'))) == []
+    for literal in ("2016-04-20T00:00:00+08:00", "PT1H", "'P1D'", "R3/PT1H"):
+        assert warned(chain(timer(literal))) == []
