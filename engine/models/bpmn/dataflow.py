@@ -1,6 +1,7 @@
 """Lint rule `undefined-name` (warning): a script reads a name that nothing before it sets.
 
-A script task, a pre- or post-script or a gateway's condition that reads a variable no
+A script task, a pre- or post-script, a gateway's condition, a timer's expression or a
+decision's input expression (of a business rule task) that reads a variable no
 earlier element can have set fails at run time with a NameError, often after a person
 submitted a form (issue 13: `activities_held` in `evaluation` started by hand). What sets
 a name, on any path that reaches the script: a form field (a task's or the start form),
