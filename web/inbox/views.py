@@ -10,7 +10,7 @@ from engine.reading import inbox as queries
 from engine.people.identity import organisation_by_code
 from engine.errors import InvalidData, NotFound
 
-from ..tasks.localize import localize
+from ..tasks.localize import engine_messages, localize
 from ..tasks.messages import field_messages
 from ..tasks.schema_form import form_class, layout, to_form_values, to_json, with_defaults
 
@@ -104,7 +104,7 @@ def _start_form(key):
     if found is None or not found[1].form:
         abort(404)
     version, rule = found
-    schema = localize(engine.forms.load(rule.form), get_locale())
+    schema = localize(engine.forms.load_for(rule.form, {}), get_locale())  # organisations as choices
     ui = {}
     if rule.form_ui:  # UI schemas are not JSON Schemas (a field may be called "title")
         try:
@@ -143,7 +143,8 @@ def submit_start_form(key):
     try:
         started = current_engine().start_case(key, current_actor(), parsed.data, business_key=business_key)
     except InvalidData as err:
-        messages = field_messages(schema, parsed.data) or err.field_errors or {"_form": [str(err)]}
+        messages = ({**engine_messages(err, get_locale()), **field_messages(schema, parsed.data)}
+                    or {"_form": [str(err)]})
         leftovers = []
         for path, texts in messages.items():
             fld = parsed.fields.get(path)

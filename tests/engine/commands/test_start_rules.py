@@ -47,7 +47,9 @@ def test_the_start_page_offers_only_what_a_person_can_start(campaign_engine):
 
 @pytest.mark.parametrize("data, fields", [
     ({}, {"province", "host_city", "theme"}),
-    ({**EXCHANGE, "host_city": "杭州 市"}, {"host_city"}),
+    ({**EXCHANGE, "host_city": "杭州市"}, {"host_city"}),  # a name, not an organisation's code
+    ({**EXCHANGE, "host_city": "zj"}, {"host_city"}),  # a province where a city is wanted
+    ({**EXCHANGE, "theme": "   "}, {"theme"}),  # spaces are no answer
     ({**EXCHANGE, "theme": 7}, {"theme"}),
 ])
 def test_the_start_form_refuses_bad_data_and_starts_nothing(campaign_engine, data, fields):
@@ -59,7 +61,7 @@ def test_the_start_form_refuses_bad_data_and_starts_nothing(campaign_engine, dat
 
 def test_an_exchange_started_by_hand_runs_to_its_end(campaign_engine, driver):
     """Before: its last script failed with "name 'province' is not defined"."""
-    started = campaign_engine.start_case("exchange", "ministry_officer", EXCHANGE)
+    started = campaign_engine.start_case("exchange", "ministry_officer", {**EXCHANGE, "theme": " digitalisation　"})
     driver.complete("Task_Organise", "ministry_officer", {"held_on": "2016-06-01", "venue": "杭州",
                                                           "listen_summary": "听", "visit_summary": "看"})
     done = driver.complete("Task_ExpertReview", "expert", {"comments": "好", "score": 88})
@@ -68,6 +70,7 @@ def test_an_exchange_started_by_hand_runs_to_its_end(campaign_engine, driver):
         event = session.scalar(select(AuditEvent).where(AuditEvent.case_id == started.case_id,
                                                         AuditEvent.kind == "case_started"))
     assert event.detail["data"]["host_city"] == "zj-hangzhou"
+    assert event.detail["data"]["theme"] == "digitalisation"  # stripped, as a task form's text is
 
 
 def test_the_calendar_path_still_needs_the_start_data(campaign_engine):
