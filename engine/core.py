@@ -138,7 +138,12 @@ class Engine:
 
     def retry_case(self, case_id, user, reason: str):
         """An administrator completes again the task whose completion failed."""
-        done = repair.retry_case(self, self.actor(user), case_id, reason)
+        try:
+            done = repair.retry_case(self, self.actor(user), case_id, reason)
+        except Overtaken as late:
+            if late.deliver:
+                links.deliver_messages(self, around=[late.case_id])
+            raise
         if done.deliver:
             links.deliver_messages(self, around=[done.case_id])
         return done

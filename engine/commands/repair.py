@@ -15,6 +15,7 @@ from SpiffWorkflow.util.task import TaskState
 
 from engine.case import rows as case_rows
 from engine.case.failures import engine_errors
+from engine.case.fired_timers import Overtaken
 from engine.case.opened import open_case
 from engine.commands.tasks import diff, run_completion
 from engine.errors import Conflict, Forbidden, InvalidData, NotFound
@@ -130,8 +131,11 @@ def retry_case(engine, actor, case_id: int, reason: str):
         row = case_rows.task_row(session, event.task_id)
         if row is None or row.state != "ready":
             raise Conflict(f"The task whose completion failed in case {case_id} is no longer open.")
-        return run_completion(engine, session, note, actor, case, row, dict(event.detail["submitted"]),
-                              retried=True, reason=reason, submitted_by=event.detail.get("submitted_by"))
+        outcome = run_completion(engine, session, note, actor, case, row, dict(event.detail["submitted"]),
+                                 retried=True, reason=reason, submitted_by=event.detail.get("submitted_by"))
+    if isinstance(outcome, Overtaken):  # a deadline closed the task first: its firing is committed
+        raise outcome
+    return outcome
 
 
 def data_of_case(engine, session, case: Case) -> dict:
