@@ -42,6 +42,19 @@ def compile_catalogues(directory: Path = TRANSLATIONS) -> None:
         tmp.replace(mo_path)
 
 
+def area_catalogue(bp, package_file: str) -> None:
+    """Give an area (blueprint) a catalogue of its own, in `translations/` beside its
+    package, compiled and merged into the app's when the area is registered."""
+    directory = Path(package_file).resolve().parent / "translations"
+
+    @bp.record_once
+    def _merge(state):
+        compile_catalogues(directory)
+        babel_config = state.app.extensions.get("babel")
+        if babel_config is not None and str(directory) not in babel_config.translation_directories:
+            babel_config.translation_directories.append(str(directory))
+
+
 def init_app(app) -> None:
     compile_catalogues()
     app.config.setdefault("BABEL_DEFAULT_LOCALE", DEFAULT_LOCALE)
