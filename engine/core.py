@@ -1,15 +1,20 @@
 """The Engine: one object that owns the database, clock, spec cache, forms and sandbox,
-and exposes the engine's commands. Built once per process (or per test)."""
-from contextlib import contextmanager
+and exposes the engine's commands. Built once per process (or per test).
 
+Every write the web app or the CLI makes is one of these methods, each its own transaction
+with its permission checked inside; they only read through `engine.db.read()` sessions and
+the read functions of engine.reading and engine.people.
+"""
 from engine.case.fired_timers import Overtaken
-from engine.commands import lifecycle, links, repair, start, start_timers, tasks, timers
+from engine.commands import attachments, lifecycle, links, repair, start, start_timers, tasks, timers
 from engine.reading import inbox as queries
 from engine.clock import Clock
 from engine.clock import install as install_clock
 from engine.config import Settings
 from engine.models.deploy import deploy as deploy_files
 from engine.models.forms import FormStore
+from engine.people import accounts, admin
+from engine.people import notifications as people_notifications
 from engine.people.identity import SYSTEM_ACTOR, Actor, ActorCache
 from engine.sandbox.scripts import ScriptEngine
 from engine.models.specs import SpecCache
@@ -51,10 +56,59 @@ class Engine:
         with self.db.read() as session:
             return self.actors.resolve(session, who)
 
-    @contextmanager
-    def session(self):
-        with self.db.transaction() as session:
-            yield session
+    def upgrade_schema(self) -> None:
+        """Create or upgrade the database schema (Alembic); safe on every start."""
+        from engine.storage.schema import upgrade
+        upgrade(self.db)
+
+    # -- people (engine.people.admin, engine.people.accounts): admins only, on the identity trail
+
+    def create_organisation(self, user, code, name, parent=None, kind="other", name_en=None) -> str:
+        return admin.create_organisation(self, user, code, name, parent, kind, name_en)
+
+    def create_user(self, user, username, password, display_name="", memberships=(), email=None,
+                    locale="zh_CN") -> None:
+        admin.create_user(self, user, username, password, display_name, memberships, email, locale)
+
+    def update_user(self, user, username, display_name, email, locale, active, password=None) -> None:
+        admin.update_user(self, user, username, display_name, email, locale, active, password)
+
+    def add_membership(self, user, username, org_code, role) -> None:
+        admin.add_membership(self, user, username, org_code, role)
+
+    def remove_membership(self, user, username, membership_id) -> None:
+        admin.remove_membership(self, user, username, membership_id)
+
+    def import_organisations(self, path, user="system"):
+        """Create or update organisations from a CSV file (engine.campaign.setup)."""
+        from engine.campaign.setup import import_organisations
+        return admin.import_organisations(self, user, path, import_organisations)
+
+    def setup_demo_users(self, users_csv, passwords_file, user="system"):
+        from engine.campaign.setup import setup_demo
+        admin.require_admin(self.actor(user), "create the demo users")
+        return setup_demo(self, users_csv, passwords_file)
+
+    def start_campaign(self, calendar, user="system", provinces=None):
+        """Start the national campaign case with the calendar's dates and organisations."""
+        from engine.campaign.setup import start_campaign
+        return start_campaign(self, calendar, user, provinces)
+
+    def sign_in(self, username, password, remote_addr, limit, window) -> accounts.SignIn:
+        """Check a password, with the failed-attempt throttle's bookkeeping."""
+        return accounts.sign_in(self, username, password, remote_addr, limit, window)
+
+    def set_locale(self, user, locale) -> None:
+        accounts.set_locale(self, user, locale)
+
+    def change_password(self, user, current, new) -> None:
+        accounts.change_password(self, user, current, new)
+
+    def create_token(self, user, username, label="") -> str:
+        return accounts.create_token(self, user, username, label)
+
+    def mark_notifications_read(self, user, notification_ids=()) -> int:
+        return people_notifications.mark_read_command(self, user, notification_ids)
 
     # -- models -----------------------------------------------------------------------------
 
@@ -97,9 +151,11 @@ class Engine:
             links.deliver_messages(self, around=[started.case_id])
         return started
 
-    def complete_task(self, task_id, user, data=None):
+    def complete_task(self, task_id, user, data=None, uploads=()):
+        """Complete a task; `uploads` (from `stage_upload`) are attached in the same
+        transaction, and drafts of the task discarded."""
         try:
-            done = tasks.complete_task(self, user, task_id, data)
+            done = tasks.complete_task(self, user, task_id, data, uploads)
         except Overtaken as late:  # a deadline closed the task first; its path may have sent
             if late.deliver:
                 links.deliver_messages(self, around=[late.case_id])
@@ -107,6 +163,23 @@ class Engine:
         if done.deliver:
             links.deliver_messages(self, around=[done.case_id])
         return done
+
+    def may_work(self, task_id, user) -> tasks.Refusal | None:
+        """Why `user` may not complete the task now, or None when they may."""
+        return tasks.may_work(self, user, task_id)
+
+    def save_draft(self, task_id, user, data) -> None:
+        tasks.save_draft(self, user, task_id, data)
+
+    def stage_upload(self, filename, content) -> attachments.Staged:
+        """Check an upload and put its bytes in the content-addressed store (no row yet)."""
+        return attachments.stage(self, filename, content)
+
+    def staged_again(self, sha256, name) -> attachments.Staged:
+        return attachments.staged_again(self, sha256, name)
+
+    def attach_file(self, case_id, user, filename, content, task_id=None) -> attachments.Attached:
+        return attachments.attach(self, self.actor(user), case_id, filename, content, task_id)
 
     def deliver_messages(self, case_ids=None) -> int:
         """Deliver pending messages between linked cases (all, or around `case_ids`); the

@@ -10,8 +10,6 @@ from flask import current_app
 from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
-from sqlalchemy import func, select
-
 from engine.reading import inbox as queries
 
 from .extensions import current_engine
@@ -40,9 +38,8 @@ def _extra_items(actor):
 def _bell(session, username):
     if importlib.util.find_spec("engine.people.notifications") is None:
         return None
-    from engine.storage import Notification
-    return session.scalar(select(func.count()).select_from(Notification).where(
-        Notification.username == username, Notification.read_at.is_(None)))
+    from engine.people import notifications
+    return notifications.unread_count(session, username)
 
 
 def nav_context():

@@ -1,10 +1,8 @@
 """Who is signed in (Flask-Login over the engine's users) and the auditor's read-only guard."""
 from flask import abort, request
 from flask_login import UserMixin
-from sqlalchemy import select
 
-from engine.people import identity
-from engine.storage import User
+from engine.people import accounts
 
 from .extensions import current_engine, login_manager
 
@@ -15,14 +13,15 @@ AUDITOR_MAY_POST = frozenset({"auth.logout", "auth.set_locale", "inbox.notificat
 
 
 class SignedIn(UserMixin):
-    """The signed-in person: their engine Actor plus their user row's id and locale."""
+    """The signed-in person: their engine Actor plus their user row's id and locale
+    (an engine.people.accounts.Account)."""
 
-    def __init__(self, user: User):
-        self.user_id = user.id
-        self.actor = identity.actor_for(user)
-        self.locale = user.locale
-        self.username = user.username
-        self.display_name = user.display_name or user.username
+    def __init__(self, account: accounts.Account):
+        self.user_id = account.user_id
+        self.actor = account.actor
+        self.locale = account.locale
+        self.username = account.username
+        self.display_name = account.display_name
 
     def get_id(self):
         return self.username
@@ -30,8 +29,8 @@ class SignedIn(UserMixin):
 
 def load_signed_in(username: str):
     with current_engine().db.read() as session:
-        user = session.scalar(select(User).where(User.username == username, User.active.is_(True)))
-        return SignedIn(user) if user is not None else None
+        found = accounts.account(session, username)
+    return SignedIn(found) if found is not None else None
 
 
 def init_app(app) -> None:

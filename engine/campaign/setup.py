@@ -114,7 +114,7 @@ def campaign_data(session, calendar: dict, provinces=None) -> dict:
 def start_campaign(engine, calendar, user="system", provinces=None):
     """Start the national campaign case with the calendar in its data."""
     calendar = load_calendar(calendar)
-    with engine.session() as session:
+    with engine.db.read() as session:
         data = campaign_data(session, calendar, provinces)
     return engine.start_case("campaign", user, data, organisation=calendar["ministry"],
                              business_key=calendar["campaign"], title=calendar["title"], by_hand=False)
@@ -234,13 +234,14 @@ def setup_demo(engine, users_csv, passwords_file) -> list[DemoUser]:
     so a second run prints the same ones."""
     import secrets
 
+    from engine.people import trail
     from engine.people.identity import create_user
     from engine.storage import User
     passwords_file = Path(passwords_file)
     known = json.loads(passwords_file.read_text("utf-8")) if passwords_file.is_file() else {}
     rows = list(csv.DictReader(Path(users_csv).read_text("utf-8-sig").splitlines()))
     made = []
-    with engine.session() as session:
+    with engine.db.transaction() as session:
         for row in rows:
             name = row["username"].strip()
             exists = session.scalar(select(User).where(User.username == name)) is not None
@@ -248,8 +249,12 @@ def setup_demo(engine, users_csv, passwords_file) -> list[DemoUser]:
                 known[name] = secrets.token_urlsafe(9)
                 create_user(session, name, known[name], row.get("display_name", ""),
                             [(row["organisation"].strip(), row["role"].strip())])
+                trail.record(session, engine.system_actor, engine.now(), "user_created", name,
+                             display_name=row.get("display_name", ""), password_set=True,
+                             memberships=[[row["organisation"].strip(), row["role"].strip()]])
             made.append(DemoUser(name, row["organisation"].strip(), row["role"].strip(),
                                  row.get("display_name", ""), known.get(name), not exists))
+    engine.actors.clear()
     passwords_file.parent.mkdir(parents=True, exist_ok=True)
     passwords_file.write_text(json.dumps(known, ensure_ascii=False, indent=2), "utf-8")
     passwords_file.chmod(0o600)

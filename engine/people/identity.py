@@ -7,11 +7,10 @@ city's officer on the city lane of its province's case. A task in no lane belong
 person who started the case. A person sees a case of their organisation or below it, and
 auditors and administrators see every case.
 """
-import threading
 import time
 from dataclasses import dataclass, field
 
-from sqlalchemy import event, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -114,40 +113,31 @@ class ActorCache:
     """Actors resolved by user name, kept for a few seconds.
 
     Commands called with a user name (the CLI, the API's scripts, the rehearsal) resolve
-    their caller on every call; this spares the query. A change to users, memberships or
-    organisations flushed by this process clears every cache at once; another process's
-    change is seen within `ttl` seconds, so a revoked role stops working within that time.
+    their caller on every call; this spares the query. The engine's identity commands
+    (engine.people.admin, the campaign set-up) clear it when they change who holds what;
+    another process's change is seen within `ttl` seconds, so a revoked role stops working
+    within that time.
     """
 
     def __init__(self, ttl: float = 5.0, clock=time.monotonic):
         self.ttl, self.clock = ttl, clock
-        self._entries: dict[str, tuple[float, int, Actor]] = {}
+        self._entries: dict[str, tuple[float, Actor]] = {}
 
     def resolve(self, session: Session, who) -> Actor:
         if isinstance(who, Actor):
             return who
         entry = self._entries.get(who)
         now = self.clock()
-        if entry is not None and entry[1] == _generation[0] and now - entry[0] < self.ttl:
-            return entry[2]
-        generation = _generation[0]
+        if entry is not None and now - entry[0] < self.ttl:
+            return entry[1]
         actor = load_actor(session, who)
         if self.ttl > 0:
-            self._entries[who] = (now, generation, actor)
+            self._entries[who] = (now, actor)
         return actor
 
-
-#: Bumped whenever this process flushes a change to who holds what (see ActorCache).
-_generation = [0]
-_generation_lock = threading.Lock()
-
-
-@event.listens_for(Session, "after_flush")
-def _identity_changed(session, _context):
-    if any(isinstance(obj, (User, Membership, Organisation))
-           for obj in (*session.new, *session.dirty, *session.deleted)):
-        with _generation_lock:
-            _generation[0] += 1
+    def clear(self) -> None:
+        """Forget every actor: called after a command changed users, roles or organisations."""
+        self._entries = {}
 
 
 def actor_for(user: User) -> Actor:

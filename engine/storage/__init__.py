@@ -1,5 +1,5 @@
 """Tables (SQLAlchemy 2 models) and the database session; migrations live in migrations/."""
-from .audit import AuditEvent
+from .audit import AuditChain, AuditEvent, IdentityEvent
 from .base import Base
 from .cases import Case, CaseTask, Incident, Timer
 from .identity import ApiToken, Membership, Organisation, User
@@ -11,6 +11,6 @@ from .processes import ProcessFile, ProcessModel, ProcessVersion
 from .reporting import CaseStage
 from .web import Attachment, Draft, FailedSignIn  # noqa: F401 - the web app's tables
 
-__all__ = ["ApiToken", "AuditEvent", "Base", "Case", "CaseLink", "CaseMessage", "CaseStage", "CaseTask", "Incident", "Membership", "ModelDraft",
-           "Notification", "Organisation", "ProcessFile", "ProcessModel", "ProcessVersion", "SchedulerHeartbeat", "Timer",
-           "User"]
+__all__ = ["ApiToken", "AuditChain", "AuditEvent", "Base", "Case", "CaseLink", "CaseMessage", "CaseStage", "CaseTask", "IdentityEvent", "Incident",
+           "Membership", "ModelDraft", "Notification", "Organisation", "ProcessFile", "ProcessModel", "ProcessVersion",
+           "SchedulerHeartbeat", "Timer", "User"]

@@ -20,3 +20,29 @@ class AuditEvent(Base):
     detail: Mapped[dict] = mapped_column(JSONDoc, default=dict)
     prev_hash: Mapped[str] = mapped_column(String(64))
     hash: Mapped[str] = mapped_column(String(64))
+
+
+class IdentityEvent(Base):
+    """A change to who holds what (users, memberships, organisations, API tokens): these
+    belong to no case, so they have a hash chain of their own (see engine.people.trail)."""
+
+    __tablename__ = "identity_events"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    seq: Mapped[int] = mapped_column(Integer, unique=True)
+    at: Mapped[object] = mapped_column(UTCDateTime, default=utcnow, index=True)
+    actor: Mapped[str] = mapped_column(String(80))
+    kind: Mapped[str] = mapped_column(String(40))
+    subject: Mapped[str] = mapped_column(String(80), index=True)
+    detail: Mapped[dict] = mapped_column(JSONDoc, default=dict)
+    prev_hash: Mapped[str] = mapped_column(String(64))
+    hash: Mapped[str] = mapped_column(String(64))
+
+
+class AuditChain(Base):
+    """The head of a chain that has no case row to keep it (today only "identity"): locked
+    by the command that appends, as a case row is for its case's chain."""
+
+    __tablename__ = "audit_chains"
+    name: Mapped[str] = mapped_column(String(40), primary_key=True)
+    seq: Mapped[int] = mapped_column(Integer, default=0)
+    head: Mapped[str] = mapped_column(String(64))

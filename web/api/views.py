@@ -1,16 +1,15 @@
 """REST endpoints. Engine errors become JSON by web.errors: 404, 403, 409, 422 (with
 `field_errors`); a request without a valid token gets 401."""
 from flask import g, jsonify, request
-from sqlalchemy import select
 
 from engine import InvalidData, NotFound
 from engine.reading import inbox as queries
-from engine.storage import AuditEvent
+from engine.people import accounts
+from engine.reading.history import case_events
 
 from ..extensions import current_engine
 from . import bp
 from .openapi import document
-from .tokens import actor_for_token
 
 PUBLIC = {"api.openapi"}
 
@@ -22,7 +21,7 @@ def authenticate():
     header = request.headers.get("Authorization", "")
     token = header[7:].strip() if header[:7].lower() == "bearer " else ""
     with current_engine().db.read() as s:
-        actor = actor_for_token(s, token)
+        actor = accounts.actor_for_token(s, token)
     if actor is None:
         response = jsonify(error="Unauthorized", status=401,
                            message="Send 'Authorization: Bearer <token>' (liandong create-token USER).")
@@ -162,8 +161,7 @@ def case(case_id):
 def history(case_id):
     with current_engine().db.read() as s:
         _visible_case(s, case_id)
-        events = s.scalars(select(AuditEvent).where(AuditEvent.case_id == case_id)
-                           .order_by(AuditEvent.seq)).all()
+        events = case_events(s, case_id)
         body = [{"seq": e.seq, "at": e.at.isoformat(), "actor": e.actor,
                  "organisation": e.organisation, "kind": e.kind, "element_id": e.element_id,
                  "task_id": e.task_id, "detail": e.detail, "hash": e.hash} for e in events]

@@ -6,17 +6,13 @@ from flask_babel import gettext as _
 from flask_babel import refresh
 from flask_login import current_user, login_required, login_user, logout_user
 from flask_wtf import FlaskForm
-from sqlalchemy import select
 from wtforms import HiddenField, PasswordField, StringField
 from wtforms.validators import DataRequired, Length
-
-from engine.people import identity
-from engine.storage import User
 
 from ..extensions import current_engine
 from ..i18n import LOCALES
 from ..security import SignedIn
-from . import bp, throttle
+from . import bp
 
 
 class SignInForm(FlaskForm):
@@ -41,26 +37,17 @@ def login():
         form.next.data = request.args.get("next", "")
     status = 200
     if form.validate_on_submit():
-        engine = current_engine()
-        username = form.username.data.strip()
-        addr = request.remote_addr or ""
-        limit = current_app.config["SIGN_IN_MAX_FAILURES"]
-        window = current_app.config["SIGN_IN_WINDOW_SECONDS"]
-        with engine.db.transaction() as s:
-            if throttle.is_blocked(s, username, addr, engine.now(), limit, window):
-                form.password.errors.append(_("Too many failed attempts. Wait a quarter of an "
-                                              "hour and try again, or ask an administrator."))
-                return render_template("auth/login.html", form=form), 429
-            user = s.scalar(select(User).where(User.username == username, User.active.is_(True)))
-            if user is not None and identity.check_password(user, form.password.data):
-                throttle.clear(s, username, addr)
-                signed_in = SignedIn(user)
-            else:
-                throttle.record_failure(s, username, addr, engine.now(), window)
-                signed_in = None
-        if signed_in is not None:
+        result = current_engine().sign_in(form.username.data, form.password.data,
+                                          request.remote_addr or "",
+                                          current_app.config["SIGN_IN_MAX_FAILURES"],
+                                          current_app.config["SIGN_IN_WINDOW_SECONDS"])
+        if result.blocked:
+            form.password.errors.append(_("Too many failed attempts. Wait a quarter of an "
+                                          "hour and try again, or ask an administrator."))
+            return render_template("auth/login.html", form=form), 429
+        if result.account is not None:
             session.clear()
-            login_user(signed_in)
+            login_user(SignedIn(result.account))
             return redirect(_safe_next(form.next.data))
         form.password.errors.append(_("The user name or password is wrong."))
         status = 401
@@ -87,10 +74,7 @@ def set_locale():
         locale = "zh_CN"
     session["locale"] = locale
     if current_user.is_authenticated:
-        with current_engine().db.transaction() as s:
-            user = s.get(User, current_user.user_id)
-            if user is not None:
-                user.locale = locale
+        current_engine().set_locale(current_user.actor, locale)
         current_user.locale = locale
     refresh()
     return redirect(_safe_next(request.form.get("next")))

@@ -4,6 +4,7 @@ import sys
 import click
 
 from engine.case.audit import verify_cases
+from engine.people import trail
 
 from .common import clean_errors, engine_from_env
 
@@ -17,26 +18,34 @@ def register(main):
 
 
 @click.command("verify-audit")
-@click.option("--case", "case_id", type=int, help="Verify one case only (default: every case).")
+@click.option("--case", "case_id", type=int, help="Verify one case only (default: every case, "
+              "then the identity trail).")
 @clean_errors
 def verify_audit(case_id):
-    """Recompute every case's audit hash chain; exit 1 naming each break found."""
+    """Recompute every case's audit hash chain and the identity trail's (users, roles,
+    organisations, tokens); exit 1 naming each break found."""
     engine = engine_from_env()
     try:
         with engine.db.read() as session:
             checked, breaks = verify_cases(session, case_id)
+            events, trail_breaks = trail.verify(session) if case_id is None else (0, [])
     finally:
         engine.close()
     if case_id is not None and checked == 0:
         click.echo(f"error: Case {case_id} does not exist.", err=True)
         sys.exit(1)
-    for found in breaks:
+    for found in [*breaks, *trail_breaks]:
         click.echo(f"BROKEN {found}")
     cases = len({b.case_id for b in breaks})
     if breaks:
         click.echo(f"{checked} case(s) checked: {cases} tampered with, {len(breaks)} break(s)")
+    else:
+        click.echo(f"{checked} case(s) checked: every audit chain intact")
+    if case_id is None:
+        click.echo(f"identity trail: {events} event(s), "
+                   + (f"{len(trail_breaks)} break(s)" if trail_breaks else "intact"))
+    if breaks or trail_breaks:
         sys.exit(1)
-    click.echo(f"{checked} case(s) checked: every audit chain intact")
 
 
 @click.command("export-case")

@@ -21,10 +21,6 @@ def notifications_page():
 def notifications_read():
     """Mark read the ones posted, or all of the person's unread ones (auditors may: it
     touches no case)."""
-    engine = current_engine()
     ids = [int(i) for i in request.form.getlist("id") if i.isdigit()]
-    with engine.db.transaction() as s:
-        if not ids:
-            ids = [n.id for n in notifications.notifications_for(s, current_actor(), unread_only=True)]
-        notifications.mark_read(s, current_actor(), ids, engine.now())
+    current_engine().mark_notifications_read(current_actor(), ids)
     return redirect(url_for("inbox.notifications_page"))

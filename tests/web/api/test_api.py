@@ -6,7 +6,7 @@ from sqlalchemy import select
 from engine.storage import ApiToken
 from tests.conftest import province_started_model
 from tests.web.conftest import open_task
-from web.api.tokens import create_token, digest
+from engine.people.accounts import digest
 
 
 @pytest.fixture
@@ -16,8 +16,7 @@ def api(app):
 
     def call(method, path, user="zj_staff", json=None, token=None):
         if token is None and user:
-            with engine.session() as s:
-                token = create_token(s, user, "test")
+            token = engine.create_token("system", user, "test")
         headers = {"Authorization": f"Bearer {token}"} if token else {}
         return client.open(f"/api/v1{path}", method=method, json=json, headers=headers)
     return call
@@ -25,8 +24,7 @@ def api(app):
 
 def test_token_is_stored_only_as_its_hash(app):
     engine = app.extensions["liandong"]
-    with engine.session() as s:
-        token = create_token(s, "zj_staff")
+    token = engine.create_token("zj_staff", "zj_staff")
     with engine.db.read() as s:
         row = s.scalars(select(ApiToken)).one()
     assert row.token_sha256 == digest(token) and token not in row.token_sha256
@@ -36,8 +34,8 @@ def test_no_token_bad_token_revoked_token(app, api):
     assert api("GET", "/tasks", user=None).status_code == 401
     assert api("GET", "/tasks", token="ld_wrong").status_code == 401
     engine = app.extensions["liandong"]
-    with engine.session() as s:
-        token = create_token(s, "zj_staff")
+    token = engine.create_token("system", "zj_staff")
+    with engine.db.transaction() as s:
         s.scalars(select(ApiToken)).one().revoked = True
     response = api("GET", "/tasks", token=token)
     assert response.status_code == 401 and response.json["status"] == 401
