@@ -100,14 +100,33 @@ class Attached:
     original_name: str
 
 
+@dataclass(frozen=True)
+class Staged:
+    """Checked bytes already in the store, not yet attached to any case: writing them first
+    is harmless (the store is content-addressed), so a command that attaches them (see
+    `insert`) can do it in its own transaction and leave nothing behind if it fails."""
+
+    sha256: str
+    size: int
+    content_type: str
+    name: str
+
+
+@dataclass(frozen=True)
+class Upload:
+    """A staged file for the form field at JSON path `path` (dots between keys and row
+    numbers) of a task being completed: its value becomes the file's `file:<id>`."""
+
+    path: str
+    staged: Staged
+
+
 def store_for(engine) -> FileStore:
     return FileStore(Path(engine.settings.instance_path) / "uploads")
 
 
-def attach(engine, actor, case_id: int, filename: str, content: bytes, task_id=None) -> Attached:
-    """Check, store and record one upload on a case the actor may work on."""
-    if actor.is_auditor_only:
-        raise Forbidden("Auditors read cases; they do not change them.")
+def stage(engine, filename: str, content: bytes) -> Staged:
+    """Check one upload (size, type by its first bytes) and put its bytes in the store."""
     name = Path((filename or "").replace("\\", "/")).name[:255] or "upload"
     if not content:
         raise InvalidData(f"The file '{name}' is empty.")
@@ -118,6 +137,40 @@ def attach(engine, actor, case_id: int, filename: str, content: bytes, task_id=N
     if content_type is None or content_type not in allowed_types(engine.settings):
         raise InvalidData(f"The file '{name}' is not an allowed type (PDF, image, video or "
                           "office document); its content was checked, not only its name.")
+    return Staged(store_for(engine).put(content), len(content), content_type, name)
+
+
+def staged_again(engine, sha256: str, name: str) -> Staged:
+    """A file staged by an earlier request (a form sent back with errors keeps it), checked
+    again from the store's bytes."""
+    path = store_for(engine).path(sha256)
+    if not path.is_file():
+        raise NotFound("The file chosen earlier is no longer there; choose it again.")
+    with path.open("rb") as stored:
+        head = stored.read(64)
+    content_type = sniff(head, name)
+    if content_type is None or content_type not in allowed_types(engine.settings):
+        raise InvalidData(f"The file '{name}' is not an allowed type.")
+    return Staged(sha256, path.stat().st_size, content_type, name)
+
+
+def insert(session, engine, actor, case_id: int, task_id, staged: Staged) -> tuple[int, dict]:
+    """The `files` row for a staged file, in the caller's transaction (which holds the
+    case's lock); returns its id and the detail of its `file_attached` audit event."""
+    row = Attachment(sha256=staged.sha256, size=staged.size, content_type=staged.content_type,
+                     original_name=staged.name, case_id=case_id, task_id=task_id,
+                     uploaded_by=actor.username, uploaded_at=engine.now())
+    session.add(row)
+    session.flush()
+    return row.id, {"file_id": row.id, "sha256": staged.sha256, "size": staged.size,
+                    "content_type": staged.content_type, "name": staged.name}
+
+
+def attach(engine, actor, case_id: int, filename: str, content: bytes, task_id=None) -> Attached:
+    """Check, store and record one upload on a case the actor may work on."""
+    if actor.is_auditor_only:
+        raise Forbidden("Auditors read cases; they do not change them.")
+    staged = stage(engine, filename, content)
     with engine.db.transaction() as session:
         if queries.case_for(session, actor, case_id) is None:
             raise NotFound(f"Case {case_id} does not exist.")
@@ -126,17 +179,25 @@ def attach(engine, actor, case_id: int, filename: str, content: bytes, task_id=N
             if task is None or task.case_id != case_id:
                 raise NotFound(f"Task {task_id} does not exist.")
         case = lock_case(session, case_id)
-        digest = store_for(engine).put(content)
-        row = Attachment(sha256=digest, size=len(content), content_type=content_type,
-                         original_name=name, case_id=case_id, task_id=task_id,
-                         uploaded_by=actor.username, uploaded_at=engine.now())
-        session.add(row)
-        session.flush()
-        audit.append(session, case, "file_attached", actor, engine.now(), task_id=task_id,
-                     detail={"file_id": row.id, "sha256": digest, "size": row.size,
-                             "content_type": content_type, "name": name})
+        file_id, detail = insert(session, engine, actor, case_id, task_id, staged)
+        audit.append(session, case, "file_attached", actor, engine.now(), task_id=task_id, detail=detail)
         case.updated_at = engine.now()
-        return Attached(row.id, digest, row.size, content_type, name)
+        return Attached(file_id, staged.sha256, staged.size, staged.content_type, staged.name)
+
+
+def place(data: dict, path: str, value) -> None:
+    """Set `value` at the dotted JSON `path` of `data` (keys, and row numbers in lists)."""
+    *parents, last = path.split(".")
+    target = data
+    try:
+        for part in parents:
+            target = target[int(part)] if isinstance(target, list) else target.setdefault(part, {})
+        if isinstance(target, list):
+            target[int(last)] = value
+        else:
+            target[last] = value
+    except (ValueError, IndexError, TypeError, AttributeError):
+        raise InvalidData(f"The form has no file field '{path}'.", {path: ["No such field."]}) from None
 
 
 def files_of_case(session, actor, case_id: int) -> list[Attachment]:

@@ -3,6 +3,7 @@
 Each runs in one transaction (see engine.case.opened) and returns plain values, so a caller
 never holds a session or a half-loaded case.
 """
+from dataclasses import dataclass
 from uuid import UUID
 
 from sqlalchemy import update
@@ -13,8 +14,10 @@ from engine.case import fired_timers
 from engine.case import rows as case_rows
 from engine.case.failures import engine_errors
 from engine.case.opened import lock_case_of_task, open_locked
+from engine.commands import attachments, drafts
 from engine.commands.start import Started
-from engine.errors import Conflict, Forbidden, InvalidData, NotFound
+from engine.errors import Conflict, Forbidden, InvalidData, LiandongError, NotFound
+from engine.reading import inbox as queries
 from engine.runtime import state as serialization
 from engine.runtime import workflow as runtime
 from engine.storage import Case, CaseTask
@@ -70,7 +73,7 @@ def _authorise(actor, row: CaseTask) -> None:
         raise NotFound(f"Task {row.id} does not exist.")
 
 
-def complete_task(engine, actor, task_id: str, data=None) -> Started:
+def complete_task(engine, actor, task_id: str, data=None, uploads=()) -> Started:
     """Complete a READY human task with `data`, checked against its form first.
 
     SpiffWorkflow itself would run a task that is only predicted; here the task must be
@@ -78,14 +81,17 @@ def complete_task(engine, actor, task_id: str, data=None) -> Started:
     that fell due before this came fires first (engine.case.fired_timers.fire_overdue);
     when it closed the task, its firing is committed and the caller gets the Conflict
     (an `Overtaken`, whose `deliver` says the timer's path sent messages).
+    `uploads` (attachments.Upload, staged beforehand) are attached to the case and put in
+    `data` at their paths, and everyone's drafts of the task are discarded, in the same
+    transaction: a completion that fails leaves no file, no audit event and no draft change.
     """
-    outcome = _complete_task(engine, actor, task_id, data)
+    outcome = _complete_task(engine, actor, task_id, data, uploads)
     if isinstance(outcome, fired_timers.Overtaken):
         raise outcome
     return outcome
 
 
-def _complete_task(engine, actor, task_id: str, data):
+def _complete_task(engine, actor, task_id: str, data, uploads):
     if data is not None and not isinstance(data, dict):
         raise InvalidData("Task data must be a JSON object.")
     data = dict(data or {})
@@ -97,13 +103,15 @@ def _complete_task(engine, actor, task_id: str, data):
             _check_open(row, actor)
         except Conflict:
             _check_open(case_rows.task_row(session, task_id), actor)
-        _check_case_active(case)
-        return run_completion(engine, session, note, actor, case, row, data)
+        _check_case_active(case.id, case.status)
+        return run_completion(engine, session, note, actor, case, row, data, uploads)
 
 
-def run_completion(engine, session, note, actor, case, row: CaseTask, data: dict, **detail) -> Started:
+def run_completion(engine, session, note, actor, case, row: CaseTask, data: dict, uploads=(),
+                   **detail) -> Started:
     """Complete task `row` of the locked, active `case` with `data` (the caller checked who
-    may); `detail` goes into the `task_completed` event (a retry says so)."""
+    may), attaching `uploads` and discarding the task's drafts in the same transaction;
+    `detail` goes into the `task_completed` event (a retry says so)."""
     case_id = note.case_id = case.id
     note.task_id, note.submitted_by, note.submitted = row.id, detail.get("submitted_by", actor.username), data
     with open_locked(engine, session, case, actor) as opened:
@@ -115,6 +123,7 @@ def run_completion(engine, session, note, actor, case, row: CaseTask, data: dict
         if task is None or task.state != TaskState.READY:
             _check_open(case_rows.task_row(session, row.id), actor)  # who finished it
             raise Conflict(f"Task '{row.name}' is not ready in case {case_id}.")
+        _attach_uploads(engine, session, opened, actor, row, data, uploads)
         if row.form_schema:
             data = engine.forms.validate(row.form_schema, data, task.data, session)
         before = serialization.dump_value(task.data)
@@ -127,8 +136,67 @@ def run_completion(engine, session, note, actor, case, row: CaseTask, data: dict
         after = serialization.dump_value(task.data)
         opened.record("task_completed", row.element_id, row.id, task=row.name, lane=row.lane,
                       submitted=serialization.dump_value(data), changes=diff(before, after), **detail)
+    drafts.discard_task_drafts(session, row.id)
     return Started(case_id, opened.case.status, tuple(t.id for t in opened.new_tasks),
                    opened.deliver)
+
+
+def _attach_uploads(engine, session, opened, actor, row, data: dict, uploads) -> None:
+    for upload in uploads:
+        file_id, detail = attachments.insert(session, engine, actor, row.case_id, row.id, upload.staged)
+        opened.record("file_attached", None, row.id, **detail)
+        attachments.place(data, upload.path, f"file:{file_id}")
+
+
+@dataclass(frozen=True)
+class Refusal:
+    """Why a person may not work on a task now: `reason` is one of lane (not theirs),
+    closed (completed or cancelled), claimed (by someone else) or case (the case is not
+    running); `error` is what the engine raises for it."""
+
+    reason: str
+    error: LiandongError
+
+
+def refusal(actor, row: CaseTask, case_status: str) -> Refusal | None:
+    """The engine's own checks on completing a task, asked ahead (a page shows the form
+    only when this is None)."""
+    try:
+        _authorise(actor, row)
+    except (Forbidden, NotFound) as err:
+        return Refusal("lane", err)
+    try:
+        _check_open(row, actor)
+    except Conflict as err:
+        return Refusal("claimed" if row.state == "ready" else "closed", err)
+    try:
+        _check_case_active(row.case_id, case_status)
+    except Conflict as err:
+        return Refusal("case", err)
+    return None
+
+
+def may_work(engine, actor, task_id: str) -> Refusal | None:
+    """`refusal` for a task by id; a task the person may not see is refused as not found."""
+    with engine.db.read() as session:
+        actor = engine.actors.resolve(session, actor)
+        row = queries.task_for(session, actor, task_id)
+        if row is None:
+            return Refusal("lane", NotFound(f"Task {task_id} does not exist."))
+        return refusal(actor, row, session.get(Case, row.case_id).status)
+
+
+def save_draft(engine, actor, task_id: str, data) -> None:
+    """Keep a person's half-done form of a task they may work on (one transaction)."""
+    with engine.db.transaction() as session:
+        actor = engine.actors.resolve(session, actor)
+        row = queries.task_for(session, actor, task_id)
+        if row is None:
+            raise NotFound(f"Task {task_id} does not exist.")
+        refused = refusal(actor, row, session.get(Case, row.case_id).status)
+        if refused is not None:
+            raise refused.error
+        drafts.save_draft(session, actor.username, task_id, data, engine.now())
 
 
 def claim_task(engine, actor, task_id: str) -> None:
@@ -169,11 +237,11 @@ def reassign_task(engine, actor, task_id: str, assignee) -> None:
                           previous=previous, assignee=assignee)
 
 
-def _check_case_active(case: Case) -> None:
-    if case.status == "suspended":
-        raise Conflict(f"Case {case.id} is suspended; resume it first.")
-    if case.status in ("terminated", "completed"):
-        raise Conflict(f"Case {case.id} is {case.status}.")
+def _check_case_active(case_id: int, status: str) -> None:
+    if status == "suspended":
+        raise Conflict(f"Case {case_id} is suspended; resume it first.")
+    if status in ("terminated", "completed"):
+        raise Conflict(f"Case {case_id} is {status}.")
 
 
 def diff(before: dict, after: dict) -> dict:

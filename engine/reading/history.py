@@ -13,7 +13,7 @@ from sqlalchemy.orm import joinedload
 
 from engine.errors import NotFound
 from engine.reading.inbox import visible_case_clause
-from engine.storage import AuditEvent, Case, CaseTask, Organisation, Timer, User
+from engine.storage import AuditEvent, Case, CaseTask, Organisation, ProcessFile, ProcessVersion, Timer, User
 
 #: How each event kind is shown and filtered: the engine's kinds, and the families of the
 #: kinds other commands write (timers fired, migrations).
@@ -105,10 +105,15 @@ def visible_case(session, actor, case_id: int) -> Case:
     return case
 
 
+def case_events(session, case_id: int) -> list[AuditEvent]:
+    """A case's audit events in chain order (the caller checked the case is visible)."""
+    return list(session.scalars(select(AuditEvent).where(AuditEvent.case_id == case_id)
+                                .order_by(AuditEvent.seq)))
+
+
 def case_history(session, actor, case_id: int) -> CaseHistory:
     case = visible_case(session, actor, case_id)
-    events = session.scalars(select(AuditEvent).where(AuditEvent.case_id == case.id)
-                             .order_by(AuditEvent.seq)).all()
+    events = case_events(session, case.id)
     people = _names(session, User.username, User.display_name, {e.actor for e in events})
     orgs = _names(session, Organisation.code, Organisation.name, {e.organisation for e in events})
     entries = [_entry(e, people, orgs) for e in events]
@@ -185,3 +190,17 @@ def element_counts(session, process_version_id: int, actor) -> Counter:
         .where(Case.process_version_id == process_version_id, visible_case_clause(actor))
         .group_by(element.c.value)).all()
     return Counter({str(value): n for value, n in rows})
+
+
+def version_diagram(session, version_id: int) -> bytes:
+    """The version's BPMN file holding its primary process (the diagram bpmn-js shows)."""
+    version = session.get(ProcessVersion, version_id)
+    if version is None:
+        raise NotFound(f"Process version {version_id} does not exist.")
+    files = session.scalars(select(ProcessFile).where(ProcessFile.process_version_id == version_id,
+                                                      ProcessFile.name.like("%.bpmn"))).all()
+    marker = f'id="{version.primary_process_id}"'.encode()
+    chosen = next((f for f in files if marker in f.content), files[0] if files else None)
+    if chosen is None:
+        raise NotFound(f"Process version {version_id} has no BPMN diagram.")
+    return chosen.content

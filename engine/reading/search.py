@@ -8,7 +8,7 @@ from sqlalchemy import exists, func, or_, select
 from engine.errors import InvalidData
 from engine.reading.history import with_labels
 from engine.reading.inbox import visible_case_clause
-from engine.storage import AuditEvent, Case, CaseTask, Organisation, ProcessVersion
+from engine.storage import AuditEvent, Case, CaseTask, Organisation, ProcessModel, ProcessVersion
 
 STATUSES = ("running", "suspended", "completed", "terminated")
 MAX_PER_PAGE = 200
@@ -132,3 +132,13 @@ def all_matching(session, actor, flt: CaseFilter, now: datetime, tz=UTC, batch=1
 
 def _day_start(day: date, tz) -> datetime:
     return datetime.combine(day, time.min, tzinfo=tz).astimezone(UTC)
+
+
+def filter_choices(session, actor) -> tuple[list[str], list[tuple[str, str]]]:
+    """What the search form offers: every process key, and (code, name) of each
+    organisation the person sees, in hierarchy order."""
+    processes = list(session.scalars(select(ProcessModel.key).order_by(ProcessModel.key)))
+    organisations = [(code, name) for code, name, path in session.execute(
+        select(Organisation.code, Organisation.name, Organisation.path).order_by(Organisation.path))
+        if actor.sees_path(path)]
+    return processes, organisations

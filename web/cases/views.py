@@ -7,13 +7,12 @@ from flask import Response, flash, redirect, render_template, request, url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import login_required
-from sqlalchemy import select
 
 from engine import Conflict, ExecutionError, Forbidden, InvalidData, NotFound
 from engine.reading import dashboard, reports
 from engine.reading.history import case_history, visible_case
-from engine.reading.search import STATUSES, CaseFilter, all_matching, search_cases
-from engine.storage import Organisation, ProcessFile, ProcessModel, ProcessVersion
+from engine.reading.history import version_diagram as diagram_file
+from engine.reading.search import STATUSES, CaseFilter, all_matching, filter_choices, search_cases
 
 from ..extensions import current_actor, current_engine
 from . import bp, charts
@@ -48,10 +47,7 @@ def index():
     flt = CaseFilter.from_args(request.args)
     with engine.db.read() as session:
         found = search_cases(session, actor, flt, engine.now(), _page(), PER_PAGE, _tz())
-        processes = session.scalars(select(ProcessModel.key).order_by(ProcessModel.key)).all()
-        organisations = [(code, name) for code, name, path in session.execute(
-            select(Organisation.code, Organisation.name, Organisation.path).order_by(Organisation.path))
-            if actor.sees_path(path)]
+        processes, organisations = filter_choices(session, actor)
     return render_template("cases/index.html", found=found, flt=flt, args=flt.as_args(),
                            processes=processes, organisations=organisations, statuses=STATUSES)
 
@@ -197,16 +193,7 @@ def version_diagram(version_id):
 
 def _bpmn_of(session, version_id) -> Response:
     """The version's BPMN file holding its primary process (the diagram bpmn-js shows)."""
-    version = session.get(ProcessVersion, version_id)
-    if version is None:
-        raise NotFound(f"Process version {version_id} does not exist.")
-    files = session.scalars(select(ProcessFile).where(ProcessFile.process_version_id == version_id,
-                                                      ProcessFile.name.like("%.bpmn"))).all()
-    marker = f'id="{version.primary_process_id}"'.encode()
-    chosen = next((f for f in files if marker in f.content), files[0] if files else None)
-    if chosen is None:
-        raise NotFound(f"Process version {version_id} has no BPMN diagram.")
-    return Response(chosen.content, mimetype="application/xml")
+    return Response(diagram_file(session, version_id), mimetype="application/xml")
 
 
 # -- dashboard and heatmap ---------------------------------------------------------------

@@ -26,6 +26,9 @@ from wtforms import widgets
 FILE_MARK = "x-liandong-file"
 #: More choices than this are a multiple select, not a wall of check boxes.
 MANY_CHOICES = 12
+#: The value of a file field whose file was chosen and checked but not attached yet (a form
+#: sent back with errors keeps it; see web/tasks/uploads.py).
+KEPT = "kept:"
 RESERVED = frozenset({"data", "errors", "meta", "validate", "populate_obj", "process", "csrf_token",
                       "hidden_tag", "form_errors", "is_submitted", "validate_on_submit"})
 
@@ -50,7 +53,7 @@ class UploadField(Field):
         for value in valuelist:
             if isinstance(value, FileStorage) and value.filename:
                 self.upload = value
-            elif isinstance(value, str) and value.startswith("file:"):
+            elif isinstance(value, str) and value.startswith(("file:", KEPT)):
                 self.data = value
 
     def _value(self):
@@ -235,6 +238,7 @@ class Parsed:
     data: dict
     fields: dict = dc_field(default_factory=dict)  # JSON path -> WTForms field
     uploads: list = dc_field(default_factory=list)  # (UploadField, FileStorage, JSON path)
+    kept: list = dc_field(default_factory=list)  # (UploadField, JSON path): chosen, not attached
 
 
 def _number(raw: str, integer: bool):
@@ -295,6 +299,8 @@ def _value_of(kind, prop, fld, ui, path, parsed):
     if kind == "file":
         if fld.upload is not None:
             parsed.uploads.append((fld, fld.upload, path))
+        elif isinstance(fld.data, str) and fld.data.startswith(KEPT):
+            parsed.kept.append((fld, path))
         return fld.data
     if kind == "group":
         return to_json(prop, fld.form, ui, f"{path}.", parsed)

@@ -9,13 +9,13 @@ from flask_login import login_required
 
 from engine import Conflict, ExecutionError, Forbidden, InvalidData, NotFound
 from engine.commands import attachments, drafts
+from engine.commands.tasks import refusal, task_data
 from engine.reading import inbox as queries
-from engine.commands.tasks import task_data
-from engine.storage import Case
+from engine.reading.history import visible_case
 
 from ..errors import status_of
 from ..extensions import current_actor, current_engine
-from . import bp
+from . import bp, uploads
 from .facts import labelled_facts
 from .instructions import render_instructions
 from .localize import engine_messages, localize
@@ -41,8 +41,9 @@ def _context(task_id):
         task = queries.task_for(s, actor, task_id)
         if task is None:
             abort(404)
-        case = s.get(Case, task.case_id)
+        case = visible_case(s, actor, task.case_id)
         case.org_name = case.organisation.name if case.organisation_id else None
+        refused = refusal(actor, task, case.status)
         files = attachments.files_of_case(s, actor, task.case_id)
         draft = drafts.load_draft(s, actor.username, task_id)
         data = task_data(engine, s, task) if task.form_schema else {}
@@ -54,10 +55,8 @@ def _context(task_id):
     schema = localize(schema, get_locale())
     case.fact_rows = labelled_facts(engine, form_names, schema, case.facts or {}, get_locale())
     ui = _ui_schema(engine, task.form_ui_schema)
-    may_work = (task.state == "ready" and case.status == "running"
-                and actor.may_work_on(task.lane, task.org_path, task.starter)
-                and task.assignee in (None, actor.username))
-    return task, case, files, draft, schema, ui, may_work
+    case.refused = refused
+    return task, case, files, draft, schema, ui, refused is None
 
 
 def _render(task, case, files, schema, ui, form, may_work, status=200, form_errors=(), draft=None):
@@ -91,20 +90,6 @@ def _find(parsed, name):
     return None
 
 
-def _store_uploads(engine, actor, task, parsed):
-    """Attach each uploaded file to the case now; a refused file becomes that field's error."""
-    problems = {}
-    for fld, upload, path in parsed.uploads:
-        content = upload.stream.read(engine.settings.upload_max_bytes + 1)
-        try:
-            stored = attachments.attach(engine, actor, task.case_id, upload.filename, content, task.id)
-            fld.data = f"file:{stored.id}"
-        except InvalidData as err:
-            problems[path] = [str(err)]
-        fld.upload = None
-    return problems
-
-
 def _show_errors(parsed, messages):
     leftovers = []
     for path, texts in messages.items():
@@ -122,11 +107,14 @@ def submit(task_id):
     engine, actor = current_engine(), current_actor()
     task, case, files, draft, schema, ui, may_work = _context(task_id)
     if not may_work:
-        _refuse(task, case, actor)
+        _refuse(task, case, case.refused)
     form = form_class(schema, ui)()
+    problems = uploads.stage(engine, actor, to_json(schema, form, ui))
     parsed = to_json(schema, form, ui)
-    upload_errors = _store_uploads(engine, actor, task, parsed)
-    parsed = to_json(schema, form, ui)
+    kept, bad_refs = uploads.kept_uploads(engine, actor, parsed)
+    problems.update(bad_refs)
+    if bad_refs:
+        parsed = to_json(schema, form, ui)
     if "add_row" in request.form or "remove_row" in request.form:
         found = _find(parsed, request.form.get("add_row") or request.form.get("remove_row"))
         if found is not None and "add_row" in request.form:
@@ -135,28 +123,24 @@ def submit(task_id):
             found[0].entries.remove(found[1])
         return _render(task, case, files, schema, ui, form, may_work)
     if "save_draft" in request.form:
-        with engine.db.transaction() as s:
-            drafts.save_draft(s, actor.username, task_id, parsed.data, engine.now())
+        engine.save_draft(task_id, actor, parsed.data)
         flash(_("Draft saved. Only you can see it."), "success")
-        for path, texts in upload_errors.items():  # the rest is saved; say which file was not
+        for path, texts in problems.items():  # the rest is saved; say which file was not
+            fld = parsed.fields.get(path)
             flash(_("The file for “%(field)s” was not saved: %(why)s",
-                    field=parsed.fields[path].label.text, why=" ".join(texts)), "error")
+                    field=fld.label.text if fld is not None else path, why=" ".join(texts)), "error")
         return redirect(url_for("tasks.show", task_id=task_id))
-    if upload_errors:
+    if problems:
         return _render(task, case, files, schema, ui, form, may_work, 422,
-                       _show_errors(parsed, upload_errors))
+                       _show_errors(parsed, problems))
     try:
-        done = engine.complete_task(task_id, actor, parsed.data)
+        done = engine.complete_task(task_id, actor, parsed.data, uploads=kept)
     except InvalidData as err:
         messages = ({**engine_messages(err, get_locale()), **field_messages(schema, parsed.data)}
                     or {"_form": [str(err)]})
-        with engine.db.read() as s:
-            files = attachments.files_of_case(s, actor, task.case_id)
         return _render(task, case, files, schema, ui, form, may_work, 422, _show_errors(parsed, messages))
     except (Conflict, ExecutionError) as err:  # the form comes back as it was sent
         return _render(task, case, files, schema, ui, form, may_work, status_of(err), [str(err)])
-    with engine.db.transaction() as s:
-        drafts.discard_task_drafts(s, task_id)
     flash(_("Done: “%(name)s” is complete.", name=task.name), "success")
     with engine.db.read() as s:
         for next_id in done.tasks:
@@ -214,14 +198,14 @@ def _visible_or_404(task_id):
             abort(404)
 
 
-def _refuse(task, case, actor):
-    """Why this person cannot submit this task now, as the engine's own errors say it."""
-    if not actor.may_work_on(task.lane, task.org_path, task.starter):
+def _refuse(task, case, refused):
+    """The engine's refusal (engine.commands.tasks.refusal) in the person's language."""
+    if refused.reason == "lane":
         raise Forbidden(_("You may not work on this task (lane %(lane)s).", lane=task.lane or "-"))
-    if task.state != "ready":
+    if refused.reason == "closed":
         raise Conflict(_("This task is no longer open: it was %(state)s by %(who)s at %(at)s.",
                          state=task.state, who=task.completed_by or _("the process"),
                          at=f"{task.completed_at:%Y-%m-%d %H:%M} UTC" if task.completed_at else "-"))
-    if task.assignee and task.assignee != actor.username:
+    if refused.reason == "claimed":
         raise Conflict(_("%(who)s has claimed this task.", who=task.assignee))
     raise Conflict(_("Case %(id)s is %(status)s.", id=case.id, status=case.status))

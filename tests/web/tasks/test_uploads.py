@@ -2,13 +2,14 @@
 only for those who may see the case."""
 import hashlib
 import io
+import re
 
 import pytest
 from sqlalchemy import select
 
 from engine import Forbidden, InvalidData
 from engine.commands import attachments
-from engine.storage import AuditEvent
+from engine.storage import Attachment, AuditEvent
 from tests.web.conftest import open_task
 
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
@@ -38,19 +39,43 @@ def test_upload_through_the_form_is_stored_and_audited(app, staff):
                        content_type="multipart/form-data")
     assert response.status_code == 422  # the summary is missing ...
     page = response.get_data(as_text=True)
-    assert "现场.png" in page and 'value="file:1"' in page  # ... but the file is kept
+    kept = re.search(r'name="photos" value="(kept:[^"]+)"', page)
+    assert "现场.png" in page and kept  # ... but the file is kept, for the next try
     digest = hashlib.sha256(PNG).hexdigest()
     stored = engine.settings.instance_path / "uploads" / digest[:2] / digest[2:]
     assert stored.read_bytes() == PNG
+    with engine.db.read() as s:  # ... and attached only by the completion itself
+        assert s.scalars(select(AuditEvent).where(AuditEvent.kind == "file_attached")).all() == []
+        assert s.scalars(select(Attachment)).all() == []
+    response = me.post(f"/tasks/{task_id}", {"summary": "圆满完成，观众三千人", "photos": kept.group(1)})
+    assert response.status_code == 302
     with engine.db.read() as s:
         event = s.scalars(select(AuditEvent).where(AuditEvent.kind == "file_attached")).one()
         assert event.case_id == case_id and event.detail["sha256"] == digest
         assert event.detail["content_type"] == "image/png" and event.actor == "zj_staff"
-    response = me.post(f"/tasks/{task_id}", {"summary": "圆满完成，观众三千人", "photos": "file:1"})
-    assert response.status_code == 302
-    download = fetch(me, "/files/1")
+        completed = s.scalars(select(AuditEvent).where(AuditEvent.kind == "task_completed",
+                                                       AuditEvent.task_id == task_id)).one()
+        assert completed.detail["submitted"]["photos"] == f"file:{event.detail['file_id']}"
+    download = fetch(me, f"/files/{event.detail['file_id']}")
     assert download.status_code == 200 and download.data == PNG
     assert download.headers["Content-Type"] == "image/png"
+
+
+def test_a_kept_reference_cannot_be_forged_or_borrowed(app, staff):
+    """The kept reference names a stored file: only the person who uploaded it may use it."""
+    engine, case_id, task_id, me = _summary_task(app, staff)
+    page = me.post(f"/tasks/{task_id}", {"summary": "", "photos": (io.BytesIO(PNG), "现场.png")},
+                   content_type="multipart/form-data").get_data(as_text=True)
+    kept = re.search(r'name="photos" value="(kept:[^"]+)"', page).group(1)
+    forged = "kept:" + kept[5:-3] + "AAA"
+    response = me.post(f"/tasks/{task_id}", {"summary": "圆满完成，观众三千人", "photos": forged})
+    assert response.status_code == 422 and "重新选择" in response.get_data(as_text=True)
+    other = staff("zj_staff2")  # same province, may work on the task, did not upload the file
+    response = other.post(f"/tasks/{task_id}", {"summary": "圆满完成，观众三千人", "photos": kept})
+    assert response.status_code == 422
+    with engine.db.read() as s:
+        assert s.scalars(select(Attachment)).all() == []
+    assert engine.tasks("zj_staff")[0].id == task_id  # not completed
 
 
 def test_a_renamed_executable_is_refused(app, staff):
