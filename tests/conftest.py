@@ -128,7 +128,7 @@ PASSWORD = "secret-pass"
 def demo_data(engine) -> None:
     """Ministry -> two provinces -> a city each, and a typical user for each role."""
     from engine.people import identity
-    with engine.session() as s:
+    with engine.db.transaction() as s:
         identity.create_organisation(s, "ministry", "文化部公共文化司", kind="ministry")
         identity.create_organisation(s, "zj", "浙江省文化厅", parent="ministry", kind="province")
         identity.create_organisation(s, "js", "江苏省文化厅", parent="ministry", kind="province")

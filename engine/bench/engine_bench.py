@@ -79,7 +79,7 @@ def bench_engine(url: str) -> Engine:
     """An engine on `url` with the benchmark's organisation, two users and the model."""
     engine = Engine(Settings.from_env(database_url=url))  # LIANDONG_SQLITE_SYNCHRONOUS applies
     upgrade(engine.db)
-    with engine.session() as s:
+    with engine.db.transaction() as s:
         identity.create_organisation(s, "bench", "Benchmark")
         identity.create_user(s, "bench_a", memberships=[("bench", "bench_a")])
         identity.create_user(s, "bench_b", memberships=[("bench", "bench_b")])

@@ -84,7 +84,7 @@ class Rehearsal:
     # -- set-up ----------------------------------------------------------------------------
 
     def setup(self):
-        with self.engine.session() as session:
+        with self.engine.db.transaction() as session:
             campaign.import_organisations(session, self.organisations)
             orgs = list(session.scalars(select(Organisation)))
             self.parent_of = {o.code: o.parent.code for o in orgs if o.parent is not None}

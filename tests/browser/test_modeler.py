@@ -64,7 +64,7 @@ class Site:
     def sign_in(self, username, locale=None):
         """A page of its own signed in as `username` (optionally in `locale`)."""
         if locale:
-            with self.engine.session() as s:
+            with self.engine.db.transaction() as s:
                 s.scalar(select(User).where(User.username == username)).locale = locale
         page = self.browser.new_context(viewport={"width": 1280, "height": 860}).new_page()
         page.set_default_timeout(15_000)
@@ -72,7 +72,7 @@ class Site:
         return page
 
     def version_of(self, case_id):
-        with self.engine.session() as s:
+        with self.engine.db.transaction() as s:
             return s.get(Case, case_id).version.version
 
 
@@ -86,7 +86,7 @@ def modeler_site(live_server, browser, artifacts, tmp_path):
         shutil.copy(path, forms / path.name)
     live_server.engine.forms = FormStore(forms)
     live_server.engine.deploy({"exchange.bpmn": EXCHANGE.read_bytes()})
-    with live_server.engine.session() as s:
+    with live_server.engine.db.transaction() as s:
         identity.create_user(s, "owner", password="secret-pass", display_name="流程负责人",
                              memberships=[("ministry", "process_owner")])
     return Site(live_server, browser, artifacts)
@@ -278,7 +278,7 @@ def test_owner_changes_a_decision_table_in_the_modeler_and_deploys_it(modeler_si
     page.wait_for_selector("#modeler-status.flash-success")
     latest = engine.versions("evaluation")[0]
     assert latest.version == 2
-    with engine.session() as s:
+    with engine.db.transaction() as s:
         from engine.storage import ProcessFile
         dmn = s.scalar(select(ProcessFile.content).where(ProcessFile.process_version_id == latest.id,
                                                          ProcessFile.name == "grading.dmn")).decode()

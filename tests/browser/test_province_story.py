@@ -67,7 +67,7 @@ def campaign_server(tmp_path):
                         forms_dir=ROOT / "forms", script_time_limit=2.0)
     engine = Engine(settings, clock)
     upgrade(engine.db)
-    with engine.session() as session:
+    with engine.db.transaction() as session:
         campaign.import_organisations(session, PROCESSES / "organisations.csv")
     users = campaign.setup_demo(engine, PROCESSES / "demo-users.csv", tmp_path / "passwords.json")
     for model in collect([PROCESSES]):

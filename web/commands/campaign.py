@@ -35,8 +35,7 @@ def import_orgs(path):
     """Create or update organisations from a CSV file (code,kind,parent,name,name_en,batch)."""
     engine = engine_from_env()
     try:
-        with engine.session() as session:
-            result = campaign_data.import_organisations(session, path)
+        result = engine.import_organisations(path)
     finally:
         engine.close()
     click.echo(f"organisations: {len(result.created)} created, {len(result.updated)} updated, "
@@ -60,27 +59,26 @@ def setup_demo(start, calendar, shift):
 def _setup_demo(engine, start, calendar, shift):
     settings = engine.settings
     processes = settings.processes_dir
-    with engine.session() as session:
-        result = campaign_data.import_organisations(session, processes / "organisations.csv")
+    result = engine.import_organisations(processes / "organisations.csv")
     click.echo(f"organisations: {len(result.created)} created, {len(result.updated)} updated, "
                f"{len(result.unchanged)} unchanged")
     for model in collect([processes]):
         key, version, created, _warnings = engine.deploy(model.files)
         click.echo(f"{'deployed' if created else 'unchanged'} {key} v{version}")
-    users = campaign_data.setup_demo(engine, processes / "demo-users.csv",
-                                     Path(settings.instance_path) / "demo-users.json")
+    users = engine.setup_demo_users(processes / "demo-users.csv",
+                                    Path(settings.instance_path) / "demo-users.json")
     click.echo("demo users (name / password / role @ organisation):")
     for user in users:
         password = user.password or "(set before; unchanged)"
         click.echo(f"  {user.username:<16} {password:<14} {user.role}@{user.organisation}  {user.display_name}")
     if start:
         calendar = _calendar(calendar, shift)
-        with engine.session() as session:
+        with engine.db.read() as session:
             running = campaign_data.running_campaign(session, calendar["campaign"])
         if running is not None:
             click.echo(f"campaign case {running} already running")
         else:
-            started = campaign_data.start_campaign(engine, calendar, "system")
+            started = engine.start_campaign(calendar, "system")
             click.echo(f"campaign case {started.case_id} started")
 
 
@@ -102,7 +100,7 @@ def start_campaign(calendar, shift, user):
     """Start the national campaign case with the calendar's dates, provinces and themes."""
     engine = engine_from_env()
     try:
-        started = campaign_data.start_campaign(engine, _calendar(calendar, shift), user)
+        started = engine.start_campaign(_calendar(calendar, shift), user)
     finally:
         engine.close()
     click.echo(started.case_id)

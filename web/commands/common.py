@@ -7,7 +7,6 @@ import click
 
 from engine import Engine, LiandongError, Settings, Unavailable
 from engine.ops.health import is_outage
-from engine.storage.schema import upgrade
 
 
 def engine_from_env(clock=None) -> Engine:
@@ -16,7 +15,7 @@ def engine_from_env(clock=None) -> Engine:
     context = click.get_current_context(silent=True)
     if context is not None:  # connections close when the command ends, not at exit
         context.call_on_close(engine.close)
-    upgrade(engine.db)
+    engine.upgrade_schema()
     return engine
 
 

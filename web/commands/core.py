@@ -4,7 +4,6 @@ import sys
 import click
 
 from engine import Settings
-from engine.people import identity
 from engine.models.files import collect
 
 from .common import clean_errors, engine_from_env as _engine, json_object
@@ -31,9 +30,8 @@ def init_db():
 @clean_errors
 def create_org(code, name, parent, kind):
     """Create an organisation CODE under --parent."""
-    with _engine().session() as s:
-        org = identity.create_organisation(s, code, name or code, parent=parent, kind=kind)
-        click.echo(f"organisation {org.code} {org.path}")
+    path = _engine().create_organisation("system", code, name or code, parent=parent, kind=kind)
+    click.echo(f"organisation {code} {path}")
 
 
 @click.command("create-user")
@@ -47,9 +45,8 @@ def create_user(name, orgs, roles, password, display_name):
     """Create user NAME holding each --role in each --org."""
     import secrets
     password = password or secrets.token_urlsafe(12)
-    with _engine().session() as s:
-        identity.create_user(s, name, password, display_name,
-                             [(org, role) for org in orgs for role in roles])
+    _engine().create_user("system", name, password, display_name,
+                          [(org, role) for org in orgs for role in roles])
     click.echo(f"user {name} password {password}")
 
 

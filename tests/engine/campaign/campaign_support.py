@@ -27,7 +27,7 @@ def campaign_engine(database_url, tmp_path, clock):
                         forms_dir=ROOT / "forms", script_time_limit=2.0)
     engine = Engine(settings, clock)
     upgrade(engine.db)
-    with engine.session() as session:
+    with engine.db.transaction() as session:
         campaign.import_organisations(session, PROCESSES / "organisations.csv")
         for name, org, role in USERS:
             identity.create_user(session, name, "secret-pass", memberships=[(org, role)])

@@ -12,7 +12,7 @@ def history(audit_history):
 
 
 def _verify(engine):
-    with engine.session() as s:
+    with engine.db.transaction() as s:
         return verify_cases(s)
 
 

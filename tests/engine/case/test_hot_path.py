@@ -18,7 +18,7 @@ def deployed(campaign_orgs):
 
 def test_a_role_removed_in_this_process_stops_working_at_once(deployed):
     started = deployed.start_case("plan_review", "zj_staff")
-    with deployed.session() as s:
+    with deployed.db.transaction() as s:
         user = s.scalar(select(User).where(User.username == "zj_staff"))
         for membership in list(user.memberships):
             s.delete(membership)
@@ -29,12 +29,12 @@ def test_a_role_removed_in_this_process_stops_working_at_once(deployed):
 def test_a_role_removed_elsewhere_stops_working_within_the_cache_time(engine, campaign_orgs):
     now = [0.0]
     cache = ActorCache(ttl=5.0, clock=lambda: now[0])
-    with engine.session() as s:
+    with engine.db.transaction() as s:
         assert cache.resolve(s, "zj_staff").roles == {"province"}
     with engine.db.engine.begin() as conn:  # another process's change: no flush seen here
         conn.execute(text("DELETE FROM memberships WHERE user_id = "
                           "(SELECT id FROM users WHERE username = 'zj_staff')"))
-    with engine.session() as s:
+    with engine.db.transaction() as s:
         now[0] = 4.9
         assert cache.resolve(s, "zj_staff").roles == {"province"}
         now[0] = 5.1
@@ -45,7 +45,7 @@ def test_task_rows_follow_the_state_without_reading_them_back(deployed):
     started = deployed.start_case("plan_review", "zj_staff")
     done = deployed.complete_task(started.tasks[0], "zj_staff", {"title": "ab", "budget": 1})
     deployed.complete_task(done.tasks[0], "ministry_officer", {"ok": True})
-    with deployed.session() as s:
+    with deployed.db.transaction() as s:
         rows = {r.id: (r.state, r.completed_by) for r in s.scalars(
             select(CaseTask).where(CaseTask.case_id == started.case_id))}
     assert rows == {started.tasks[0]: ("completed", "zj_staff"),
@@ -59,14 +59,14 @@ def test_a_change_after_the_last_event_is_still_written(deployed):
         with open_case(deployed, session, started.case_id, deployed.system_actor) as opened:
             opened.record("note")
             opened.case.title = "改过的标题"
-    with deployed.session() as s:
+    with deployed.db.transaction() as s:
         case = s.get(Case, started.case_id)
     assert (case.title, case.audit_seq) == ("改过的标题", 2)
 
 
 def test_a_case_row_changed_underneath_is_a_conflict_and_nothing_is_written(deployed):
     started = deployed.start_case("plan_review", "zj_staff")
-    with deployed.session() as s:
+    with deployed.db.transaction() as s:
         version_before = s.get(Case, started.case_id).lock_version
     with pytest.raises(Conflict, match="changed by someone else"):
         with deployed.db.transaction() as session:
@@ -74,7 +74,7 @@ def test_a_case_row_changed_underneath_is_a_conflict_and_nothing_is_written(depl
                 session.connection().execute(text(
                     f"UPDATE cases SET lock_version = lock_version + 1 WHERE id = {started.case_id}"))
                 opened.record("note")
-    with deployed.session() as s:
+    with deployed.db.transaction() as s:
         case = s.get(Case, started.case_id)
     assert (case.audit_seq, case.lock_version) == (1, version_before)
 
@@ -84,7 +84,7 @@ def test_a_dead_pooled_connection_is_replaced(deployed, monkeypatch):
         pytest.skip("SQLite has no server connection to lose")
     from engine.storage import db
     monkeypatch.setattr(db, "PING_AFTER_IDLE_S", 0.0)
-    with deployed.session() as s:
+    with deployed.db.transaction() as s:
         pid = s.execute(text("SELECT pg_backend_pid()")).scalar()
     killer = create_engine(deployed.db.url)
     with killer.begin() as conn:  # end the pooled connection from outside, as a restart would
@@ -105,7 +105,7 @@ def test_a_case_started_by_a_timer_that_ends_at_once_records_its_end_once(engine
     engine.deploy({"monthly.bpmn": model})
     clock.set(datetime(2016, 4, 2, 1, tzinfo=UTC) + timedelta(seconds=1))
     assert engine.fire_due_timers().fired == 1
-    with engine.session() as s:
+    with engine.db.transaction() as s:
         case = s.scalars(select(Case)).one()
         kinds = s.scalars(select(AuditEvent.kind).where(AuditEvent.case_id == case.id)
                           .order_by(AuditEvent.seq)).all()

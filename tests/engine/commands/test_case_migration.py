@@ -20,7 +20,7 @@ def _task(engine, case_id, user="zj_staff"):
 
 
 def _version_of(engine, case_id):
-    with engine.session() as s:
+    with engine.db.transaction() as s:
         return s.get(Case, case_id).version.version
 
 
@@ -38,7 +38,7 @@ def two_cases(campaign_orgs):
 
 def test_dry_run_reports_each_case_and_writes_nothing(two_cases):
     engine, at_a, at_b = two_cases
-    with engine.session() as s:
+    with engine.db.transaction() as s:
         before = {c.id: (c.process_version_id, c.lock_version) for c in s.scalars(select(Case))}
     verdicts = {v.case_id: v for v in engine.migrate_cases("linear", "admin", dry_run=True)}
     assert verdicts[at_a].migratable and not verdicts[at_a].migrated
@@ -47,7 +47,7 @@ def test_dry_run_reports_each_case_and_writes_nothing(two_cases):
         "'Check' (B) is ready in this case and the new version changed it (flows, name)"]
     assert {"B", "C"} <= set(verdicts[at_a].changed_elements)
     assert str(verdicts[at_a]) == f"case {at_a} v1 -> v2: would migrate"
-    with engine.session() as s:
+    with engine.db.transaction() as s:
         after = {c.id: (c.process_version_id, c.lock_version) for c in s.scalars(select(Case))}
         assert after == before
         assert not s.scalars(select(AuditEvent).where(AuditEvent.kind == "case_migrated")).all()
@@ -67,7 +67,7 @@ def test_migration_moves_safe_cases_and_leaves_refused_ones(two_cases):
     assert _task(engine, at_a).name == "Approve"
     # The refused case carries on, untouched, on its own version.
     engine.complete_task(_task(engine, at_b).id, "zj_staff")
-    with engine.session() as s:
+    with engine.db.transaction() as s:
         assert s.get(Case, at_b).status == "completed"
         event = s.scalars(select(AuditEvent).where(AuditEvent.case_id == at_a,
                                                    AuditEvent.kind == "case_migrated")).one()
@@ -104,13 +104,13 @@ def test_waiting_timer_keeps_its_due_time(campaign_orgs, clock):
     engine = campaign_orgs
     engine.deploy(linear(V1, deadline="P3D"))
     case_id = engine.start_case("linear", "zj_staff").case_id
-    with engine.session() as s:
+    with engine.db.transaction() as s:
         due = s.scalars(select(Timer).where(Timer.case_id == case_id)).one().due_at
     clock.advance(timedelta(days=1))
     engine.deploy(linear([("A", "Write"), ("B", "Check twice")], deadline="P3D"))
     [verdict] = engine.migrate_cases("linear", "admin", to_version=2)
     assert verdict.migrated, verdict.reasons
-    with engine.session() as s:
+    with engine.db.transaction() as s:
         assert s.scalars(select(Timer).where(Timer.case_id == case_id)).one().due_at == due
 
 

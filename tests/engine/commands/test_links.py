@@ -21,7 +21,7 @@ def deploy(engine, name):
 @pytest.fixture
 def linked(campaign_orgs):
     engine = campaign_orgs
-    with engine.session() as s:
+    with engine.db.transaction() as s:
         from engine.people import identity
         identity.create_organisation(s, "ah", "安徽省文化厅", parent="ministry", kind="province")
         identity.create_user(s, "ah_staff", "secret-pass", memberships=[("ah", "province")])
@@ -37,7 +37,7 @@ class Child:
 
 
 def _children(engine, parent_id):
-    with engine.session() as s:
+    with engine.db.transaction() as s:
         return [Child(c) for c in s.scalars(select(Case).where(Case.parent_case_id == parent_id)
                                             .order_by(Case.id))]
 
@@ -62,7 +62,7 @@ def test_parent_waits_for_three_children(linked):
 
     review = engine.tasks("ministry_officer", case_id=parent.case_id)
     assert [t.element_id for t in review] == ["Review"]
-    with engine.session() as s:
+    with engine.db.transaction() as s:
         case = s.get(Case, parent.case_id)
         assert case.facts["reports"] == 3
         messages = s.scalars(select(CaseMessage).order_by(CaseMessage.id)).all()
@@ -75,12 +75,12 @@ def test_parent_waits_for_three_children(linked):
         assert [(l.parent_case_id, l.message) for l in links] == [(parent.case_id, "child_done")] * 3
         assert verify_cases(s) == (4, [])
     engine.complete_task(review[0].id, "ministry_officer")
-    with engine.session() as s:
+    with engine.db.transaction() as s:
         data = s.get(Case, parent.case_id)
         assert data.status == "completed"
     # the parent's data holds every child's organisation and result
     from engine.storage import AuditEvent as Ev
-    with engine.session() as s:
+    with engine.db.transaction() as s:
         started = s.scalars(select(Ev).where(Ev.case_id == children[0].id).order_by(Ev.seq)).first()
         assert started.kind == "case_started" and started.detail["parent_case_id"] == parent.case_id
 
@@ -91,7 +91,7 @@ def test_message_waits_until_the_parent_can_catch_it(linked):
     child = _children(engine, parent.case_id)[0]
     engine.suspend_case(parent.case_id, "ministry_officer")
     engine.complete_task(engine.tasks("zj_staff")[0].id, "zj_staff", {"score": 1})
-    with engine.session() as s:
+    with engine.db.transaction() as s:
         assert s.get(Case, child.id).status == "completed"
         assert {m.status for m in s.scalars(select(CaseMessage))} == {"pending"}
     engine.resume_case(parent.case_id, "ministry_officer")
@@ -104,7 +104,7 @@ def test_unknown_child_process_rolls_the_parent_back(campaign_orgs):
     with pytest.raises(Exception) as err:
         engine.start_case("links_parent", "ministry_officer", {"orgs": ["zj"]})
     assert "links_child" in str(err.value)
-    with engine.session() as s:
+    with engine.db.transaction() as s:
         assert s.scalars(select(Case)).all() == []
 
 
@@ -117,7 +117,7 @@ def test_a_child_tried_on_its_own_notes_the_message_it_could_not_send(linked):
     engine = linked
     started = engine.start_case("links_child", "zj_staff", {"org": "zj"}, organisation="zj")
     engine.complete_task(engine.tasks("zj_staff", case_id=started.case_id)[0].id, "zj_staff", {"score": 5})
-    with engine.session() as s:
+    with engine.db.transaction() as s:
         assert s.get(Case, started.case_id).status == "completed"
         events = s.scalars(select(AuditEvent).where(AuditEvent.case_id == started.case_id,
                                                     AuditEvent.kind == "message_not_sent")).all()
@@ -149,7 +149,7 @@ def test_children_completing_at_the_same_moment_all_reach_the_parent(linked):
     assert errors == []
     # (no extra delivery pass: each command delivered its own messages)
     assert [t.element_id for t in engine.tasks("ministry_officer", case_id=parent.case_id)] == ["Review"]
-    with engine.session() as s:
+    with engine.db.transaction() as s:
         assert s.get(Case, parent.case_id).facts["reports"] == 3
         assert {m.status for m in s.scalars(select(CaseMessage))} == {"delivered"}
 
@@ -174,7 +174,7 @@ def test_a_case_gets_its_messages_in_the_order_sent_while_another_delivers(linke
     assert engine.deliver_messages() == 0  # the parent's first message is held: wait for it
     release.set()
     first.join(30)
-    with engine.session() as s:
+    with engine.db.transaction() as s:
         assert s.get(Case, parent.case_id).facts["reports"] == 3
         assert {m.status for m in s.scalars(select(CaseMessage))} == {"delivered"}
     assert [t.element_id for t in engine.tasks("ministry_officer", case_id=parent.case_id)] == ["Review"]

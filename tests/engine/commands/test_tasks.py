@@ -14,7 +14,7 @@ def deployed(campaign_orgs):
 
 
 def _case(engine, case_id):
-    with engine.session() as s:
+    with engine.db.transaction() as s:
         return s.get(Case, case_id)
 
 
@@ -35,7 +35,7 @@ def test_a_case_runs_from_start_to_end_through_lanes(deployed):
     case = _case(deployed, started.case_id)
     assert case.status == "completed" and case.ended_at is not None
     assert case.facts["title"] == "联动方案" and case.facts["budget"] == 5000
-    with deployed.session() as s:
+    with deployed.db.transaction() as s:
         kinds = s.scalars(select(AuditEvent.kind).where(AuditEvent.case_id == case.id)
                           .order_by(AuditEvent.seq)).all()
         rows = s.scalars(select(CaseTask).where(CaseTask.case_id == case.id)).all()
@@ -50,7 +50,7 @@ def test_completed_case_survives_reload_of_every_state(deployed):
     from engine.runtime import workflow as runtime
     started = deployed.start_case("plan_review", "zj_staff")
     deployed.complete_task(started.tasks[0], "zj_staff", {"title": "ab", "budget": 1})
-    with deployed.session() as s:
+    with deployed.db.transaction() as s:
         case = s.get(Case, started.case_id)
         bundle = deployed.specs.get(s, case.process_version_id)
         workflow = runtime.load(case.state, bundle, deployed.script_engine)
@@ -134,6 +134,6 @@ def test_the_lane_of_the_start_event_says_who_may_start(campaign_orgs):
         engine.start_case("province_review", "auditor")
     engine.deploy(bpmn("plan_review.bpmn"))  # a start event in no lane: anyone but auditors
     assert engine.start_case("plan_review", "hz_staff").tasks
-    with engine.session() as s:
+    with engine.db.transaction() as s:
         started_by = sorted(s.scalars(select(Case.started_by)).all())
     assert started_by == ["admin", "hz_staff", "system", "zj_staff"]

@@ -19,7 +19,7 @@ def _wait_model(definition: str) -> dict[str, bytes]:
 
 
 def _rows(engine, **where):
-    with engine.session() as s:
+    with engine.db.transaction() as s:
         query = select(Timer).order_by(Timer.id)
         for name, value in where.items():
             query = query.where(getattr(Timer, name) == value)
@@ -27,13 +27,13 @@ def _rows(engine, **where):
 
 
 def _events(engine, case_id, kind):
-    with engine.session() as s:
+    with engine.db.transaction() as s:
         return list(s.scalars(select(AuditEvent).where(AuditEvent.case_id == case_id,
                                                        AuditEvent.kind == kind)))
 
 
 def _case(engine, case_id):
-    with engine.session() as s:
+    with engine.db.transaction() as s:
         return s.get(Case, case_id)
 
 
@@ -65,7 +65,7 @@ def test_an_overdue_timer_fired_by_another_command_leaves_the_schedulers_trace(e
     clock.advance(timedelta(hours=2))  # no scheduler tick in between
     engine.complete_task(started.tasks[0], "system", {})
     assert _case(engine, started.case_id).status == "completed"
-    with engine.session() as s:
+    with engine.db.transaction() as s:
         kinds = s.scalars(select(AuditEvent.kind).where(AuditEvent.case_id == started.case_id)
                           .order_by(AuditEvent.seq)).all()
     assert kinds == ["case_started", "timer_fired", "task_completed", "case_completed"]
@@ -147,7 +147,7 @@ def test_boundary_cycle_reminds_three_times_then_the_deadline_escalates(campaign
     [submit] = engine.tasks("zj_staff")
     assert submit.element_id == "Submit"  # a reminder does not interrupt
 
-    with engine.session() as s:
+    with engine.db.transaction() as s:
         reminders = s.scalars(select(Notification).where(Notification.kind == "reminder")
                               .order_by(Notification.id)).all()
         # the province lane on the case's branch: both zj province officers, not js_staff
@@ -159,7 +159,7 @@ def test_boundary_cycle_reminds_three_times_then_the_deadline_escalates(campaign
     [escalate] = engine.tasks("ministry_officer")
     assert escalate.element_id == "Escalate"
     assert engine.tasks("zj_staff") == []
-    with engine.session() as s:
+    with engine.db.transaction() as s:
         escalations = s.scalars(select(Notification).where(Notification.kind == "escalation")).all()
         assert [n.username for n in escalations] == ["ministry_officer"]
     assert [e.element_id for e in _events(engine, started.case_id, "timer_fired")] == \
@@ -181,7 +181,7 @@ def test_start_timer_starts_cases_on_its_cycle_and_a_new_version_replaces_it(eng
     assert engine.fire_due_timers().fired == 0
     clock.set(first_due + timedelta(seconds=1))
     assert engine.fire_due_timers().fired == 1
-    with engine.session() as s:
+    with engine.db.transaction() as s:
         [case] = s.scalars(select(Case)).all()
         assert case.process_key == "monthly" and case.status == "running"
     [report] = engine.tasks("system", case_id=case.id)
@@ -199,7 +199,7 @@ def test_start_timer_starts_cases_on_its_cycle_and_a_new_version_replaces_it(eng
     clock.set(datetime(2016, 4, 7, 2, tzinfo=UTC))  # both occurrences are past
     assert engine.fire_due_timers().fired == 1  # missed ones are not replayed one by one
     assert _rows(engine, status="pending") == []
-    with engine.session() as s:
+    with engine.db.transaction() as s:
         assert s.scalar(select(func.count()).select_from(Case)) == 2
 
 

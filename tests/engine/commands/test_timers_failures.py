@@ -23,7 +23,7 @@ def failing_case(campaign_orgs, clock):
 
 
 def _timer(engine, case_id):
-    with engine.session() as s:
+    with engine.db.transaction() as s:
         return s.scalar(select(Timer).where(Timer.case_id == case_id))
 
 
@@ -48,7 +48,7 @@ def test_retries_with_backoff_then_an_incident(failing_case, clock):
     clock.advance(timedelta(days=1))
     assert engine.fire_due_timers().claimed == 0  # given up: no more automatic tries
 
-    with engine.session() as s:
+    with engine.db.transaction() as s:
         [incident] = s.scalars(select(Incident)).all()
         assert (incident.case_id, incident.timer_id, incident.element_id, incident.kind) == \
             (case_id, row.id, "After", "timer")
@@ -63,25 +63,25 @@ def test_admin_retries_the_incident_once_fixed(failing_case, clock):
     for _ in range(3):
         engine.fire_due_timers()
         clock.advance(timedelta(minutes=5))
-    with engine.session() as s:
+    with engine.db.transaction() as s:
         [incident] = s.scalars(select(Incident)).all()
 
     with pytest.raises(Forbidden):
         engine.retry_incident(incident.id, "zj_staff")
     # retried without a fix, it fails again and goes back to automatic retries
     assert engine.retry_incident(incident.id, "admin").startswith("failed")
-    with engine.session() as s:
+    with engine.db.transaction() as s:
         [incident_again] = s.scalars(select(Incident)).all()
         assert incident_again.resolved_by == "admin"
     assert _timer(engine, case_id).status == "pending"
     for _ in range(3):
         clock.advance(timedelta(minutes=5))
         engine.fire_due_timers()
-    with engine.session() as s:
+    with engine.db.transaction() as s:
         second = s.scalars(select(Incident).where(Incident.resolved_at.is_(None))).one()
 
     assert engine.retry_incident(second.id, "admin", {"budget_per_city": 7}) == "fired"
-    with engine.session() as s:
+    with engine.db.transaction() as s:
         case = s.get(Case, case_id)
         assert case.status == "completed" and case.facts["budget"] == 14
         assert s.get(Incident, second.id).resolved_by == "admin"
@@ -104,7 +104,7 @@ def test_incident_commands(failing_case, clock, monkeypatch):
     assert refused.exit_code == 1 and "may not list incidents" in refused.output
     bad = runner.invoke(main, ["retry-incident", "1", "--data", "[1]"])
     assert bad.exit_code == 2 and "JSON object" in bad.output
-    with engine.session() as s:
+    with engine.db.transaction() as s:
         incident_id = s.scalar(select(Incident.id))
     fixed = runner.invoke(main, ["retry-incident", str(incident_id), "--data",
                                  '{"budget_per_city": 3}'])

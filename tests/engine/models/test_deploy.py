@@ -13,7 +13,7 @@ def test_versions_and_identical_content(engine):
     assert engine.deploy(files)[:3] == ("plan_review", 1, False)
     changed = {"plan_review.bpmn": files["plan_review.bpmn"].replace(b"Write the plan", b"Write it")}
     assert engine.deploy(changed)[:3] == ("plan_review", 2, True)
-    with engine.session() as s:
+    with engine.db.transaction() as s:
         versions = s.scalars(select(ProcessVersion).order_by(ProcessVersion.version)).all()
     assert [v.version for v in versions] == [1, 2] and versions[0].checksum != versions[1].checksum
 

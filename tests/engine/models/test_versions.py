@@ -69,7 +69,7 @@ def test_only_process_owners_deploy(campaign_orgs):
     engine = campaign_orgs
     with pytest.raises(Forbidden):
         engine.deploy(linear([("A", "Write")]), "zj_staff")
-    with engine.session() as s:
+    with engine.db.transaction() as s:
         identity.create_user(s, "owner", memberships=[("ministry", "process_owner")])
     assert engine.deploy(linear([("A", "Write")]), "owner")[:3] == ("linear", 1, True)
     assert engine.versions("linear")[0].deployed_by == "owner"

@@ -51,14 +51,14 @@ def test_reminder_rows_are_per_recipient_and_marked_read_by_their_owner(campaign
     clock.advance(timedelta(hours=1, seconds=1))
     engine.fire_due_timers()
     zj_staff, zj_staff2 = engine.actor("zj_staff"), engine.actor("zj_staff2")
-    with engine.session() as s:
+    with engine.db.transaction() as s:
         [mine] = notifications.notifications_for(s, zj_staff, unread_only=True)
         [theirs] = notifications.notifications_for(s, zj_staff2)
         assert mine.case_id == started.case_id and mine.kind == "reminder"
         assert "Submit the plan" in mine.subject and "Reminder" in mine.body
         assert notifications.notifications_for(s, engine.actor("js_staff")) == []
         assert notifications.mark_read(s, zj_staff, [mine.id, theirs.id], clock.now()) == 1
-    with engine.session() as s:
+    with engine.db.transaction() as s:
         assert notifications.notifications_for(s, zj_staff, unread_only=True) == []
         assert len(notifications.notifications_for(s, zj_staff)) == 1
         assert notifications.notifications_for(s, zj_staff2, unread_only=True)[0].id == theirs.id
@@ -70,7 +70,7 @@ def test_a_claimed_task_reminds_only_its_assignee(campaign_orgs, clock):
     engine.claim_task(started.tasks[0], "zj_staff2")
     clock.advance(timedelta(hours=1, seconds=1))
     engine.fire_due_timers()
-    with engine.session() as s:
+    with engine.db.transaction() as s:
         assert s.scalars(select(Notification.username)).all() == ["zj_staff2"]
 
 
@@ -79,7 +79,7 @@ def test_reminders_are_emailed_when_smtp_is_configured(campaign_orgs, clock, smt
     engine = campaign_orgs
     engine.settings = engine.settings.with_(smtp_host="127.0.0.1", smtp_port=port,
                                             smtp_sender="liandong@example.org")
-    with engine.session() as s:
+    with engine.db.transaction() as s:
         s.scalar(select(User).where(User.username == "zj_staff")).email = "zj@example.org"
         s.scalar(select(User).where(User.username == "ministry_officer")).email = "mo@example.org"
     _reminder_case(engine, clock)
@@ -93,7 +93,7 @@ def test_reminders_are_emailed_when_smtp_is_configured(campaign_orgs, clock, smt
     clock.advance(timedelta(hours=5))
     assert engine.fire_due_timers().emailed == 2  # the last reminder and the escalation
     assert sorted(to[0] for to, _ in inbox.messages[1:]) == ["mo@example.org", "zj@example.org"]
-    with engine.session() as s:
+    with engine.db.transaction() as s:
         rows = s.scalars(select(Notification).where(Notification.username == "zj_staff2")).all()
         assert rows and all(r.emailed_at is None for r in rows)
 
@@ -101,7 +101,7 @@ def test_reminders_are_emailed_when_smtp_is_configured(campaign_orgs, clock, smt
 def test_an_unreachable_smtp_server_loses_no_mail(campaign_orgs, clock, smtp_server):
     port, inbox = smtp_server
     engine = campaign_orgs
-    with engine.session() as s:
+    with engine.db.transaction() as s:
         s.scalar(select(User).where(User.username == "zj_staff")).email = "zj@example.org"
     _reminder_case(engine, clock)
     clock.advance(timedelta(hours=1, seconds=1))
@@ -121,7 +121,7 @@ def test_a_timer_that_fell_due_while_suspended_fires_on_resume_with_its_trace(ca
     clock.advance(timedelta(hours=1, minutes=30))
     assert engine.fire_due_timers().claimed == 0
     engine.resume_case(started.case_id, "zj_staff")
-    with engine.session() as s:
+    with engine.db.transaction() as s:
         kinds = s.scalars(select(AuditEvent.kind).where(AuditEvent.case_id == started.case_id)
                           .order_by(AuditEvent.seq)).all()
         fired = s.scalars(select(AuditEvent).where(AuditEvent.kind == "timer_fired")).one()

@@ -13,7 +13,7 @@ def test_loop_past_a_thousand_iterations_does_not_end_the_case(campaign_orgs):
     engine.deploy(bpmn("script_loop.bpmn"))
     started = engine.start_case("script_loop", "zj_staff", {"target": 600})
     assert started.status == "running" and len(started.tasks) == 1
-    with engine.session() as s:
+    with engine.db.transaction() as s:
         assert s.get(Case, started.case_id).facts["counter"] == 600
     done = engine.complete_task(started.tasks[0], "zj_staff", {})
     assert done.status == "completed"
@@ -26,7 +26,7 @@ def test_script_engine_is_restored_after_every_load(campaign_orgs):
     engine.deploy(bpmn("script_task.bpmn"))
     started = engine.start_case("script_task", "zj_staff")
     done = engine.complete_task(started.tasks[0], "zj_staff", {"total": 5})
-    with engine.session() as s:
+    with engine.db.transaction() as s:
         from engine.runtime import workflow as runtime
         case = s.get(Case, started.case_id)
         workflow = runtime.load(case.state, engine.specs.get(s, case.process_version_id),

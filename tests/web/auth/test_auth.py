@@ -42,7 +42,7 @@ def test_sign_in_goes_back_to_the_page_asked_for_but_never_off_site(app):
 def test_inactive_user_cannot_sign_in(app):
     engine = app.extensions["liandong"]
     from engine.storage import User
-    with engine.session() as s:
+    with engine.db.transaction() as s:
         s.scalar(select(User).where(User.username == "zj_staff2")).active = False
     assert Staff(app).sign_in("zj_staff2").status_code == 401
 
@@ -85,9 +85,9 @@ def test_passwords_are_stored_as_scrypt_hashes_by_default(app, monkeypatch):
     from engine.people import identity
     monkeypatch.setattr(identity, "PASSWORD_METHOD", "scrypt")
     engine = app.extensions["liandong"]
-    with engine.session() as s:
+    with engine.db.transaction() as s:
         identity.create_user(s, "new_staff", password="long-secret", memberships=[("zj", "province")])
-    with engine.session() as s:
+    with engine.db.transaction() as s:
         user = s.scalar(select(User).where(User.username == "new_staff"))
         assert user.password_hash.startswith("scrypt:") and "long-secret" not in user.password_hash
         assert identity.check_password(user, "long-secret")

@@ -83,7 +83,7 @@ def test_times_are_shown_in_the_readers_time_zone(app, staff, reviewed):
     engine, case_id, _open, _child = reviewed
     shanghai = staff("auditor").get(f"/cases/{case_id}").get_data(as_text=True)
     assert "2016-04-01 09:00:00" in shanghai  # 01:00 UTC
-    with engine.session() as s:
+    with engine.db.transaction() as s:
         s.query(User).filter_by(username="admin").one().timezone = "Europe/London"
     london = staff("admin").get(f"/cases/{case_id}").get_data(as_text=True)
     assert "2016-04-01 02:00:00" in london and "2016-04-01 09:00:00" not in london

@@ -6,7 +6,7 @@ from tests.web.conftest import open_task
 def test_bell_counts_unread_and_page_marks_them_read(app, staff):
     engine = app.extensions["liandong"]
     case_id, task_id = open_task(engine, "zj_staff")
-    with engine.session() as s:
+    with engine.db.transaction() as s:
         s.add(Notification(username="zj_staff", case_id=case_id, task_id=task_id, kind="reminder",
                            subject="催办：制定联动活动方案", body="请于4月20日前提交", created_at=engine.now()))
         s.add(Notification(username="js_staff", kind="reminder", subject="别人的提醒", body="",

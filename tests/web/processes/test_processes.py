@@ -24,7 +24,7 @@ def settings(settings, tmp_path):
 @pytest.fixture
 def app(campaign_orgs):
     engine = campaign_orgs
-    with engine.session() as s:
+    with engine.db.transaction() as s:
         identity.create_user(s, "owner", password="secret-pass",
                              memberships=[("ministry", "process_owner")])
     engine.deploy(bpmn("plan_review.bpmn"))
@@ -212,7 +212,7 @@ def test_versions_diff_and_migrate_commands(engine, cli):
     assert "1 of 2 case(s) would migrate" in dry
     assert f"case {at_a} v1 -> v2: migrated" in run("migrate", "linear", "--case", at_a)
     assert "running=1" in run("versions", "linear").splitlines()[0]
-    with engine.session() as s:
+    with engine.db.transaction() as s:
         identity.create_organisation(s, "ministry", "文化部")
         identity.create_user(s, "clerk", memberships=[("ministry", "ministry")])
     assert "'clerk' may not migrate cases" in run("migrate", "linear", "--user", "clerk", code=1)
