@@ -128,6 +128,15 @@ class Engine:
                 start_timers.schedule_start_timers(self, session, result.version)
             return result.version.model.key, result.version.version, result.created, result.warnings
 
+    def deploy_model(self, user, files: dict, key=None):
+        """Deploy diagrams with their forms (engine.models.drafts: the modeler's deploy)."""
+        from engine.models.drafts import deploy_model
+        return deploy_model(self, self.actor(user), files, key=key)
+
+    def save_model_draft(self, user, key, files: dict, note="", base_version=None) -> int:
+        from engine.models.drafts import save_draft
+        return save_draft(self, self.actor(user), key, files, note=note, base_version=base_version)
+
     def versions(self, key):
         from engine.models.versions import list_versions
         with self.db.read() as session:
@@ -177,9 +186,6 @@ class Engine:
 
     def staged_again(self, sha256, name) -> attachments.Staged:
         return attachments.staged_again(self, sha256, name)
-
-    def attach_file(self, case_id, user, filename, content, task_id=None) -> attachments.Attached:
-        return attachments.attach(self, self.actor(user), case_id, filename, content, task_id)
 
     def deliver_messages(self, case_ids=None) -> int:
         """Deliver pending messages between linked cases (all, or around `case_ids`); the

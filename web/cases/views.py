@@ -3,12 +3,14 @@ read functions (always scoped to the signed-in person) and render; nothing else.
 import json
 from pathlib import Path
 
-from flask import Response, flash, redirect, render_template, request, url_for
+from flask import Response, abort, flash, redirect, render_template, request, url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import login_required
 
-from engine import Conflict, ExecutionError, Forbidden, InvalidData, NotFound
+from engine import Conflict, ExecutionError, Forbidden, InvalidData
+from engine.people import trail
 from engine.reading import dashboard, reports
 from engine.reading.history import case_history, visible_case
 from engine.reading.history import version_diagram as diagram_file
@@ -244,3 +246,26 @@ def heatmap(version_id):
                "counts": heat.counts, "max": heat.max_count,
                "median": {k: round(v) for k, v in heat.median_seconds.items()}}
     return render_template("cases/heatmap.html", heat=heat, key=key, diagram=diagram)
+
+
+# -- the identity trail -------------------------------------------------------------------
+
+def trail_kinds():
+    return {"organisation_created": _l("organisation created"),
+            "organisations_imported": _l("organisations imported"),
+            "user_created": _l("user created"), "user_changed": _l("user changed"),
+            "password_changed": _l("password changed"), "membership_added": _l("role granted"),
+            "membership_removed": _l("role revoked"), "token_created": _l("API token created")}
+
+
+@bp.get("/people-trail")
+@login_required
+def identity_trail():
+    """Changes to users, roles, organisations and tokens, for those who read everything."""
+    actor = current_actor()
+    if not actor.reads_everything:
+        abort(403)
+    with current_engine().db.read() as session:
+        events = trail.events(session, request.args.get("subject") or None)
+    return render_template("cases/people_trail.html", events=events, kinds=trail_kinds(),
+                           subject=request.args.get("subject", ""))

@@ -124,9 +124,9 @@ def save_draft():
     may_change()
     data = _payload()
     key = str(data.get("key") or "").strip()
-    draft_id = model_drafts.save_draft(current_engine(), current_actor(), key, _files(data),
-                                       note=str(data.get("note") or ""),
-                                       base_version=data.get("version") if isinstance(data.get("version"), int) else None)
+    draft_id = current_engine().save_model_draft(
+        current_actor(), key, _files(data), note=str(data.get("note") or ""),
+        base_version=data.get("version") if isinstance(data.get("version"), int) else None)
     return jsonify(id=draft_id, message=_("Draft saved."))
 
 
@@ -137,8 +137,8 @@ def deploy():
     data = _payload()
     key = str(data.get("key") or "").strip() or None
     try:
-        process_key, version, created, warnings = model_drafts.deploy_model(
-            current_engine(), current_actor(), _files(data), key=key)
+        process_key, version, created, warnings = current_engine().deploy_model(
+            current_actor(), _files(data), key=key)
     except ModelError as err:
         return jsonify(error=_("Invalid model"), message=str(err),
                        problems=_problem_dicts(err.problems)), 422

@@ -99,8 +99,8 @@ def upload():
     if not files:
         raise InvalidData(_("Choose at least one .bpmn or .dmn file."))
     try:
-        process_key, version, created, warnings = model_drafts.deploy_model(
-            current_engine(), current_actor(), files, key=key)
+        process_key, version, created, warnings = current_engine().deploy_model(
+            current_actor(), files, key=key)
     except ModelError as err:
         return render_template("processes/problems.html", message=str(err),
                                problems=err.problems), 422

@@ -56,3 +56,30 @@ def test_deactivate_and_reset_password(app, staff):
     assert Staff(app).sign_in("zj_staff2", "new-password-1").status_code == 401  # deactivated (box unticked)
     admin.post("/admin/users/zj_staff2", {"display_name": "小王", "locale": "zh_CN", "active": "y"})
     assert Staff(app).sign_in("zj_staff2", "new-password-1").status_code == 302
+
+
+def test_admin_changes_are_on_the_trail_auditors_read(app, staff):
+    admin = staff("admin")
+    admin.post("/admin/organisations", {"code": "nb", "name": "宁波市", "parent": "zj", "kind": "city"})
+    admin.post("/admin/users", {"username": "nb_staff", "password": "long-password",
+                                "organisation": "nb", "role": "city", "locale": "zh_CN"})
+    admin.post("/admin/users/zj_staff2", {"display_name": "小王", "locale": "zh_CN", "active": "y"})
+    page = staff("auditor").get("/cases/people-trail")
+    assert page.status_code == 200
+    text = page.get_data(as_text=True)
+    assert "人员与角色变更记录" in text and "新建机构" in text and "新建用户" in text and "修改用户" in text
+    assert "nb_staff" in text and "long-password" not in text
+    only = staff("auditor").get("/cases/people-trail?subject=zj_staff2").get_data(as_text=True)
+    assert "修改用户" in only and "新建机构" not in only
+    assert 'href="/cases/people-trail"' in staff("auditor").get("/cases/").get_data(as_text=True)
+    assert staff("zj_staff").get("/cases/people-trail").status_code == 403
+
+
+def test_the_engine_refuses_admin_commands_whatever_the_page_does(app):
+    """The page's admin check is a courtesy: the command itself refuses a non-admin."""
+    import pytest
+
+    from engine import Forbidden
+    engine = app.extensions["liandong"]
+    with pytest.raises(Forbidden):
+        engine.create_user(engine.actor("zj_staff"), "sneaky", "long-password", memberships=[("zj", "admin")])

@@ -65,3 +65,16 @@ def test_export_case(history, cli):
     assert doc["case"]["id"] == first and doc["events"][0]["kind"] == "case_started"
     assert cli("export-case", first, "--format", "csv").startswith("case_id,seq,at,kind")
     assert f"Case {first} does not exist" in cli("export-case", first, "--user", "js_staff", code=1)
+
+
+def test_the_identity_trail_is_verified_too(campaign_orgs, cli):
+    """Users, roles and organisations made through the CLI are on the identity trail, and
+    verify-audit names a change made behind its back."""
+    engine = campaign_orgs
+    cli("create-org", "nb", "--name", "宁波市", "--parent", "zj", "--kind", "city")
+    cli("create-user", "nb_staff", "--org", "nb", "--role", "city", "--password", "long-password")
+    assert "identity trail: 2 event(s), intact" in cli("verify-audit")
+    tamper(engine, "UPDATE identity_events SET detail = '{}' WHERE seq = 2")
+    out = cli("verify-audit", code=1)
+    assert "BROKEN identity trail, event 2: content altered" in out
+    assert "every audit chain intact" in out  # the cases are fine
