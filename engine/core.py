@@ -80,19 +80,8 @@ class Engine:
         admin.remove_membership(self, user, username, membership_id)
 
     def import_organisations(self, path, user="system"):
-        """Create or update organisations from a CSV file (engine.campaign.setup)."""
-        from engine.campaign.setup import import_organisations
-        return admin.import_organisations(self, user, path, import_organisations)
-
-    def setup_demo_users(self, users_csv, passwords_file, user="system"):
-        from engine.campaign.setup import setup_demo
-        admin.require_admin(self.actor(user), "create the demo users")
-        return setup_demo(self, users_csv, passwords_file)
-
-    def start_campaign(self, calendar, user="system", provinces=None):
-        """Start the national campaign case with the calendar's dates and organisations."""
-        from engine.campaign.setup import start_campaign
-        return start_campaign(self, calendar, user, provinces)
+        """Create or update organisations from a CSV file (engine.people.organisations)."""
+        return admin.import_organisations(self, user, path)
 
     def sign_in(self, username, password, remote_addr, limit, window) -> accounts.SignIn:
         """Check a password, with the failed-attempt throttle's bookkeeping."""

@@ -19,6 +19,7 @@ from pathlib import Path
 from sqlalchemy import func, select
 
 from engine.campaign import setup as campaign
+from engine.people import organisations
 from engine.people import identity
 from engine.clock import ManualClock
 from engine.config import ROOT, Settings
@@ -85,7 +86,7 @@ class Rehearsal:
 
     def setup(self):
         with self.engine.db.transaction() as session:
-            campaign.import_organisations(session, self.organisations)
+            organisations.import_organisations(session, self.organisations)
             orgs = list(session.scalars(select(Organisation)))
             self.parent_of = {o.code: o.parent.code for o in orgs if o.parent is not None}
             self.kind_of = {o.code: o.kind for o in orgs}

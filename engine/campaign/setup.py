@@ -7,7 +7,7 @@ calendar file, not new code.
 """
 import csv
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from itertools import pairwise
 from pathlib import Path
@@ -19,8 +19,6 @@ from engine.storage import Case, Organisation
 
 DATE_KEYS = ("deployment", "plan_deadline", "implementation_start", "implementation_end",
              "summary_deadline", "evaluation")
-CSV_COLUMNS = ("code", "kind", "parent", "name", "name_en", "batch")
-KINDS = ("ministry", "committee", "province", "city", "other")
 
 
 # -- the calendar ---------------------------------------------------------------------------
@@ -126,96 +124,6 @@ def running_campaign(session, key: str):
                                                 Case.business_key == key, Case.status == "running"))
 
 
-# -- organisations from CSV -------------------------------------------------------------------
-
-@dataclass
-class OrgImport:
-    created: list = field(default_factory=list)
-    updated: list = field(default_factory=list)
-    unchanged: list = field(default_factory=list)
-
-
-def read_org_rows(path) -> list[tuple[int, dict]]:
-    """(line number, row) pairs; raises InvalidData naming every bad line."""
-    path = Path(path)
-    try:
-        text = path.read_text("utf-8-sig")
-    except FileNotFoundError:
-        raise InvalidData(f"{path} does not exist.") from None
-    except UnicodeDecodeError:
-        raise InvalidData(f"{path} is not UTF-8 text.") from None
-    reader = csv.DictReader(text.splitlines())
-    if reader.fieldnames is None or not {"code", "name"} <= set(reader.fieldnames):
-        raise InvalidData(f"{path}: the first line must name the columns {', '.join(CSV_COLUMNS)}.")
-    rows, problems, seen = [], {}, set()
-    for row in reader:
-        line = reader.line_num
-        row = {k: (v or "").strip() for k, v in row.items() if k}
-        errors = []
-        if not row.get("code") or "/" in row["code"] or len(row["code"]) > 64:
-            errors.append("code must be 1-64 characters without '/'")
-        elif row["code"] in seen:
-            errors.append(f"code '{row['code']}' appears twice")
-        if not row.get("name"):
-            errors.append("name is required")
-        if row.get("kind", "other") not in KINDS:
-            errors.append(f"kind must be one of {', '.join(KINDS)}")
-        if row.get("batch") and row["batch"] not in ("1", "2", "3"):
-            errors.append("batch must be 1, 2 or 3")
-        if row.get("parent") and row["parent"] not in seen and row["parent"] != row.get("code"):
-            errors.append(f"parent '{row['parent']}' must be listed on an earlier line")
-        if errors:
-            problems[f"line {line}"] = errors
-        seen.add(row.get("code"))
-        rows.append((line, row))
-    if problems:
-        raise InvalidData(f"{path}: {len(problems)} bad line(s); nothing was imported.", problems)
-    return rows
-
-
-def import_organisations(session, path) -> OrgImport:
-    """Create or update every organisation in the CSV (idempotent: matched by code).
-
-    Parents must come before their children in the file. All or nothing: a bad line
-    imports nothing and is reported with its line number."""
-    result = OrgImport()
-    by_code = {o.code: o for o in session.scalars(select(Organisation))}
-    for _line, row in read_org_rows(path):
-        parent = by_code.get(row["parent"]) if row.get("parent") else None
-        attributes = {"batch": int(row["batch"])} if row.get("batch") else {}
-        wanted = {"name": row["name"], "name_en": row.get("name_en") or None,
-                  "kind": row.get("kind") or "other"}
-        path_ = (parent.path if parent else "/") + row["code"] + "/"
-        org = by_code.get(row["code"])
-        if org is None:
-            org = Organisation(code=row["code"], parent=parent, path=path_, attributes=attributes, **wanted)
-            session.add(org)
-            session.flush()
-            by_code[org.code] = org
-            result.created.append(org.code)
-            continue
-        changed = any(getattr(org, k) != v for k, v in wanted.items()) or org.path != path_ \
-            or (org.attributes or {}).get("batch") != attributes.get("batch")
-        if not changed:
-            result.unchanged.append(org.code)
-            continue
-        for key, value in wanted.items():
-            setattr(org, key, value)
-        org.attributes = {**(org.attributes or {}), **attributes}
-        if org.path != path_:
-            _move(session, org, parent, path_)
-        result.updated.append(org.code)
-    session.flush()
-    return result
-
-
-def _move(session, org, parent, new_path: str) -> None:
-    old = org.path
-    for below in session.scalars(select(Organisation).where(Organisation.path.startswith(old))):
-        below.path = new_path + below.path[len(old):]
-    org.parent = parent
-
-
 # -- the demo ---------------------------------------------------------------------------------
 
 @dataclass(frozen=True)
@@ -234,27 +142,22 @@ def setup_demo(engine, users_csv, passwords_file) -> list[DemoUser]:
     so a second run prints the same ones."""
     import secrets
 
-    from engine.people import trail
-    from engine.people.identity import create_user
     from engine.storage import User
     passwords_file = Path(passwords_file)
     known = json.loads(passwords_file.read_text("utf-8")) if passwords_file.is_file() else {}
     rows = list(csv.DictReader(Path(users_csv).read_text("utf-8-sig").splitlines()))
     made = []
-    with engine.db.transaction() as session:
-        for row in rows:
-            name = row["username"].strip()
-            exists = session.scalar(select(User).where(User.username == name)) is not None
-            if not exists:
-                known[name] = secrets.token_urlsafe(9)
-                create_user(session, name, known[name], row.get("display_name", ""),
-                            [(row["organisation"].strip(), row["role"].strip())])
-                trail.record(session, engine.system_actor, engine.now(), "user_created", name,
-                             display_name=row.get("display_name", ""), password_set=True,
-                             memberships=[[row["organisation"].strip(), row["role"].strip()]])
-            made.append(DemoUser(name, row["organisation"].strip(), row["role"].strip(),
-                                 row.get("display_name", ""), known.get(name), not exists))
-    engine.actors.clear()
+    with engine.db.read() as session:
+        existing = set(session.scalars(select(User.username)))
+    for row in rows:
+        name = row["username"].strip()
+        exists = name in existing
+        if not exists:
+            known[name] = secrets.token_urlsafe(9)
+            engine.create_user("system", name, known[name], row.get("display_name", ""),
+                               [(row["organisation"].strip(), row["role"].strip())])
+        made.append(DemoUser(name, row["organisation"].strip(), row["role"].strip(),
+                             row.get("display_name", ""), known.get(name), not exists))
     passwords_file.parent.mkdir(parents=True, exist_ok=True)
     passwords_file.write_text(json.dumps(known, ensure_ascii=False, indent=2), "utf-8")
     passwords_file.chmod(0o600)

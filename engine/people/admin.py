@@ -9,6 +9,7 @@ from sqlalchemy import select
 
 from engine.errors import Forbidden, InvalidData, NotFound
 from engine.people import identity, trail
+from engine.people import organisations as organisations_csv
 from engine.storage import Membership, Organisation, User
 
 LOCALES = ("zh_CN", "en")
@@ -114,12 +115,12 @@ def remove_membership(engine, user, username: str, membership_id: int) -> None:
     engine.actors.clear()
 
 
-def import_organisations(engine, user, path, read_and_apply):
-    """Create or update organisations from a CSV file (`read_and_apply(session, path)`, the
-    campaign's importer); one event on the trail names what was created and updated."""
+def import_organisations(engine, user, path):
+    """Create or update organisations from a CSV file (engine.people.organisations); one
+    event on the trail names what was created and updated."""
     actor = _command(engine, user, "import organisations")
     with engine.db.transaction() as session:
-        result = read_and_apply(session, path)
+        result = organisations_csv.import_organisations(session, path)
         if result.created or result.updated:
             trail.record(session, actor, engine.now(), "organisations_imported", "*",
                          created=result.created, updated=result.updated)

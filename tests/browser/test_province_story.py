@@ -18,6 +18,7 @@ from sqlalchemy import select
 
 from engine import Engine
 from engine.campaign import setup as campaign
+from engine.people import organisations
 from engine.clock import ManualClock
 from engine.config import ROOT, Settings
 from engine.models.files import collect
@@ -68,7 +69,7 @@ def campaign_server(tmp_path):
     engine = Engine(settings, clock)
     upgrade(engine.db)
     with engine.db.transaction() as session:
-        campaign.import_organisations(session, PROCESSES / "organisations.csv")
+        organisations.import_organisations(session, PROCESSES / "organisations.csv")
     users = campaign.setup_demo(engine, PROCESSES / "demo-users.csv", tmp_path / "passwords.json")
     for model in collect([PROCESSES]):
         engine.deploy(model.files)

@@ -65,8 +65,8 @@ def _setup_demo(engine, start, calendar, shift):
     for model in collect([processes]):
         key, version, created, _warnings = engine.deploy(model.files)
         click.echo(f"{'deployed' if created else 'unchanged'} {key} v{version}")
-    users = engine.setup_demo_users(processes / "demo-users.csv",
-                                    Path(settings.instance_path) / "demo-users.json")
+    users = campaign_data.setup_demo(engine, processes / "demo-users.csv",
+                                     Path(settings.instance_path) / "demo-users.json")
     click.echo("demo users (name / password / role @ organisation):")
     for user in users:
         password = user.password or "(set before; unchanged)"
@@ -78,7 +78,7 @@ def _setup_demo(engine, start, calendar, shift):
         if running is not None:
             click.echo(f"campaign case {running} already running")
         else:
-            started = engine.start_campaign(calendar, "system")
+            started = campaign_data.start_campaign(engine, calendar, "system")
             click.echo(f"campaign case {started.case_id} started")
 
 
@@ -100,7 +100,7 @@ def start_campaign(calendar, shift, user):
     """Start the national campaign case with the calendar's dates, provinces and themes."""
     engine = engine_from_env()
     try:
-        started = engine.start_campaign(_calendar(calendar, shift), user)
+        started = campaign_data.start_campaign(engine, _calendar(calendar, shift), user)
     finally:
         engine.close()
     click.echo(started.case_id)

@@ -7,6 +7,7 @@ import pytest
 from sqlalchemy import select
 
 from engine.campaign import setup as campaign
+from engine.people import organisations
 from engine.people import identity
 from engine.config import ROOT, Settings
 from engine.core import Engine
@@ -28,7 +29,7 @@ def campaign_engine(database_url, tmp_path, clock):
     engine = Engine(settings, clock)
     upgrade(engine.db)
     with engine.db.transaction() as session:
-        campaign.import_organisations(session, PROCESSES / "organisations.csv")
+        organisations.import_organisations(session, PROCESSES / "organisations.csv")
         for name, org, role in USERS:
             identity.create_user(session, name, "secret-pass", memberships=[(org, role)])
     for model in collect([PROCESSES]):

@@ -7,6 +7,7 @@ from sqlalchemy import select
 
 from engine import InvalidData
 from engine.campaign import setup as campaign
+from engine.people import organisations
 from engine.storage import Organisation
 from web.commands import main
 
@@ -35,13 +36,13 @@ def test_a_bad_calendar_names_every_problem(tmp_path):
 
 def test_import_orgs_is_idempotent_and_updates(engine, tmp_path):
     with engine.db.transaction() as s:
-        first = campaign.import_organisations(s, PROCESSES / "organisations.csv")
+        first = organisations.import_organisations(s, PROCESSES / "organisations.csv")
     assert len(first.created) == 72 and not first.updated
     changed = tmp_path / "orgs.csv"
     text = (PROCESSES / "organisations.csv").read_text("utf-8").replace("杭州市,Hangzhou,3", "杭州市,Hangzhou City,3")
     changed.write_text(text, "utf-8")
     with engine.db.transaction() as s:
-        second = campaign.import_organisations(s, changed)
+        second = organisations.import_organisations(s, changed)
         assert second.created == [] and second.updated == ["zj-hangzhou"] and len(second.unchanged) == 71
         hangzhou = s.scalar(select(Organisation).where(Organisation.code == "zj-hangzhou"))
         assert (hangzhou.path, hangzhou.name_en, hangzhou.attributes) == ("/ministry/zj/zj-hangzhou/", "Hangzhou City", {"batch": 3})
@@ -53,7 +54,7 @@ def test_bad_org_rows_are_reported_by_line_and_nothing_is_imported(engine, tmp_p
     path.write_text("code,kind,parent,name,name_en,batch\nministry,ministry,,部,,\n"
                     "zj,province,nowhere,浙江,,\nzj-hz,city,ministry,,,\nx,town,ministry,某地,,7\n", "utf-8")
     with pytest.raises(InvalidData) as err, engine.db.transaction() as s:
-        campaign.import_organisations(s, path)
+        organisations.import_organisations(s, path)
     assert set(err.value.field_errors) == {"line 3", "line 4", "line 5"}
     assert "parent 'nowhere'" in err.value.field_errors["line 3"][0]
     with engine.db.transaction() as s:

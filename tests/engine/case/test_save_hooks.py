@@ -56,7 +56,7 @@ def test_a_failing_save_hook_rolls_the_command_back(deployed):
     deployed.save_hooks += (SaveHook(before=lambda opened: None, after=after),)
     with pytest.raises(Exception, match="the hook broke"):
         deployed.start_case("plan_review", "zj_staff")
-    with deployed.session() as s:
+    with deployed.db.transaction() as s:
         assert s.scalars(select(Case)).all() == []
 
 
@@ -64,13 +64,13 @@ def test_a_case_opened_and_left_without_a_record_writes_nothing_more(deployed):
     """Writing on leaving sends only what changed: a body that changes nothing costs no
     statement and moves no lock_version."""
     started = deployed.start_case("plan_review", "zj_staff")
-    with deployed.session() as s:
+    with deployed.db.transaction() as s:
         before = s.get(Case, started.case_id).lock_version
     with deployed.db.transaction() as session:
         with open_case(deployed, session, started.case_id, deployed.system_actor):
             pass
         assert session.info == {}
-    with deployed.session() as s:
+    with deployed.db.transaction() as s:
         assert s.get(Case, started.case_id).lock_version == before
 
 
@@ -81,7 +81,7 @@ def test_a_case_left_by_an_error_sends_nothing(deployed):
             with open_case(deployed, session, started.case_id, deployed.system_actor) as opened:
                 opened.case.title = "不该写入"
                 raise RuntimeError("the body failed")
-    with deployed.session() as s:
+    with deployed.db.transaction() as s:
         assert s.get(Case, started.case_id).title != "不该写入"
 
 

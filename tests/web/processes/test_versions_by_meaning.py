@@ -18,7 +18,7 @@ WRITE = [("A", "Write"), ("B", "Check")]
 @pytest.fixture
 def app(campaign_orgs):
     engine = campaign_orgs
-    with engine.session() as s:
+    with engine.db.transaction() as s:
         identity.create_user(s, "owner", password="secret-pass",
                              memberships=[("ministry", "process_owner")])
     return create_app({"TESTING": True}, engine=engine)

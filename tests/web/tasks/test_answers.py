@@ -55,7 +55,7 @@ def test_a_cross_field_rule_is_shown_beside_its_field(activity_task, staff):
     page = response.get_data(as_text=True)
     assert "结束日期不能早于开始日期（2016-06-10）。" in _field_block(page, "end_date")
     assert 'value="2016-06-01"' in page and 'value="长三角讲座"' in page
-    with engine.session() as s:
+    with engine.db.transaction() as s:
         s.execute(update(User).where(User.username == "zj_staff").values(locale="en"))
     page = me.post(f"/tasks/{task_id}", typed).get_data(as_text=True)
     assert "The end date cannot be before the start date (2016-06-10)." in _field_block(page, "end_date")
@@ -78,7 +78,7 @@ def test_partner_cities_are_chosen_by_name_and_stored_by_code(activity_task, sta
 
 def test_the_api_refuses_spaces_and_broken_rules_the_same_way(activity_task, app):
     engine, task_id = activity_task
-    with engine.session() as s:
+    with engine.db.transaction() as s:
         token = create_token(s, "zj_staff", "test")
     body = {**TYPED, "budget": 5000, "sponsorship": 0, "partner_cities": ["南京"], "end_date": "2016-06-01"}
     response = app.test_client().post(f"/api/v1/tasks/{task_id}/complete", json={"data": body},
@@ -130,7 +130,7 @@ def test_a_file_id_out_of_range_or_not_a_number_is_404(app, staff, file_id):
 
 def test_many_cities_are_a_multiple_select_under_their_provinces(activity_task, staff):
     engine, task_id = activity_task
-    with engine.session() as s:
+    with engine.db.transaction() as s:
         for n in range(12):
             identity.create_organisation(s, f"js-{n:02}", f"江苏城市{n:02}", parent="js", kind="city")
     me = staff("zj_staff")
