@@ -12,7 +12,6 @@ from engine.storage import AuditEvent, User
 from tests.conftest import ROOT
 from tests.engine.models.answers_models import campaign_data, one_form_model, use_campaign_forms
 from tests.web.conftest import open_task
-from web.api.tokens import create_token
 
 TYPED = {"name": "   ", "form": "meeting", "theme": "digitalisation", "partner_cities": "nj",
          "start_date": "2016-06-10", "end_date": "2016-06-12", "venue": "杭州图书馆",
@@ -78,8 +77,7 @@ def test_partner_cities_are_chosen_by_name_and_stored_by_code(activity_task, sta
 
 def test_the_api_refuses_spaces_and_broken_rules_the_same_way(activity_task, app):
     engine, task_id = activity_task
-    with engine.db.transaction() as s:
-        token = create_token(s, "zj_staff", "test")
+    token = engine.create_token("zj_staff", "zj_staff", "test")
     body = {**TYPED, "budget": 5000, "sponsorship": 0, "partner_cities": ["南京"], "end_date": "2016-06-01"}
     response = app.test_client().post(f"/api/v1/tasks/{task_id}/complete", json={"data": body},
                                       headers={"Authorization": f"Bearer {token}"})
