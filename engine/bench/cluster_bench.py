@@ -172,7 +172,7 @@ def _race(ports, tokens, load, task_id):
 
 def _tokens(engine) -> dict:
     tokens = {}
-    with engine.session() as session:
+    with engine.db.transaction() as session:
         for name in ("bench_a", "bench_b"):
             user = session.scalar(select(User).where(User.username == name))
             token = "ld_" + secrets.token_urlsafe(32)

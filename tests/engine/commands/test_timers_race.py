@@ -37,18 +37,18 @@ def _race(engine, first, second):
 
 
 def _kinds(engine, case_id):
-    with engine.session() as s:
+    with engine.db.transaction() as s:
         return s.scalars(select(AuditEvent.kind).where(AuditEvent.case_id == case_id)
                          .order_by(AuditEvent.seq)).all()
 
 
 def _timers(engine, case_id):
-    with engine.session() as s:
+    with engine.db.transaction() as s:
         return {(r.element_id, r.status) for r in s.scalars(select(Timer).where(Timer.case_id == case_id))}
 
 
 def _notified(engine, kind):
-    with engine.session() as s:
+    with engine.db.transaction() as s:
         return s.scalars(select(Notification.username).where(Notification.kind == kind)).all()
 
 
@@ -76,7 +76,7 @@ def test_a_due_interrupting_deadline_wins_whoever_holds_the_case_first(campaign_
     kinds = _kinds(engine, case_id)
     assert kinds == ["case_started", "timer_fired", "case_completed"]
     assert _timers(engine, case_id) == {("Late", "fired"), ("Overdue", "cancelled")}
-    with engine.session() as s:
+    with engine.db.transaction() as s:
         case = s.get(Case, case_id)
         assert case.status == "completed" and case.facts["material_late"] is True
     assert _notified(engine, "escalation") == ["ministry_officer"]  # once, by the winner
@@ -146,7 +146,7 @@ def test_an_event_based_gateway_takes_the_due_timer_before_a_later_message(campa
     assert _kinds(engine, parent.case_id).count("timer_fired") == 1
     assert "message_received" not in _kinds(engine, parent.case_id)
     assert _timers(engine, parent.case_id) == {("TooLate", "fired")}
-    with engine.session() as s:
+    with engine.db.transaction() as s:
         case = s.get(Case, parent.case_id)
         assert case.status == "completed" and case.facts["answered_late"] is True
         assert s.scalars(select(CaseMessage.status)).all() == ["undeliverable"]
@@ -198,7 +198,7 @@ def test_the_race_repeated_ends_one_way_every_time(campaign_orgs, clock, capsys)
     with capsys.disabled():
         print(f"\n{engine.db.dialect}: {RACES} races: {outcomes}")
     assert outcomes["completed"] == 0
-    with engine.session() as s:
+    with engine.db.transaction() as s:
         fired = dict(s.execute(select(AuditEvent.kind, func.count()).where(
             AuditEvent.case_id.in_(case_ids)).group_by(AuditEvent.kind)).all())
         assert fired.get("timer_fired") == RACES and "task_completed" not in fired
