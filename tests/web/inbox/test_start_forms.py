@@ -6,7 +6,6 @@ import pytest
 from sqlalchemy import func, select
 
 from engine.storage import Case
-from web.api.tokens import create_token
 
 HEAD = """<?xml version="1.0" encoding="UTF-8"?>
 <bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL" xmlns:spiffworkflow="http://spiffworkflow.org/bpmn/schema/1.0/core" id="D" targetNamespace="t">
@@ -85,8 +84,7 @@ def test_posting_a_parent_only_process_to_the_start_page_is_refused(models, staf
 
 
 def _api(app, engine, user):
-    with engine.session() as session:
-        token = create_token(session, user)
+    token = engine.create_token("system", user)
     client = app.test_client()
     return lambda body: client.post("/api/v1/cases", json=body, headers={"Authorization": f"Bearer {token}"})
 
