@@ -5,9 +5,6 @@ same file uploaded twice is stored once; the `files` table holds who attached wh
 case, and the case's audit trail records `file_attached` under the case's lock. The type is
 decided by the file's first bytes, not its name: a renamed executable is refused.
 """
-import hashlib
-import os
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -18,6 +15,7 @@ from engine.reading import inbox as queries
 from engine.case.rows import lock_case
 from engine.errors import Forbidden, InvalidData, NotFound
 from engine.storage import Attachment, Case, CaseTask
+from engine.storage.files import FileStore
 
 #: Allowed kinds (settings `upload_types` may narrow or widen the list) -> content types.
 KINDS = {
@@ -68,29 +66,6 @@ def allowed_types(settings) -> set[str]:
     return {t for kind in kinds for t in KINDS.get(kind, (kind,))}
 
 
-class FileStore:
-    """Content-addressed files under one directory; writes are atomic (temp file + rename)."""
-
-    def __init__(self, directory: Path):
-        self.directory = Path(directory)
-
-    def path(self, sha256: str) -> Path:
-        if len(sha256) != 64 or not all(c in "0123456789abcdef" for c in sha256):
-            raise NotFound("No such file.")
-        return self.directory / sha256[:2] / sha256[2:]
-
-    def put(self, content: bytes) -> str:
-        digest = hashlib.sha256(content).hexdigest()
-        target = self.path(digest)
-        if not target.exists():
-            target.parent.mkdir(parents=True, exist_ok=True)
-            fd, tmp = tempfile.mkstemp(dir=target.parent)
-            with os.fdopen(fd, "wb") as out:
-                out.write(content)
-            os.replace(tmp, target)
-        return digest
-
-
 @dataclass(frozen=True)
 class Attached:
     id: int
@@ -122,7 +97,7 @@ class Upload:
 
 
 def store_for(engine) -> FileStore:
-    return FileStore(Path(engine.settings.instance_path) / "uploads")
+    return FileStore.of(engine.settings)
 
 
 def stage(engine, filename: str, content: bytes) -> Staged:

@@ -25,6 +25,7 @@ from sqlalchemy import inspect, text
 from sqlalchemy.engine import make_url
 
 from engine.errors import Conflict, InvalidData, LiandongError
+from engine.storage.files import FileStore
 
 FORMAT = 1
 MANIFEST = "manifest.json"
@@ -47,7 +48,7 @@ class Summary:
 
 
 def uploads_dir(engine) -> Path:
-    return Path(engine.settings.instance_path) / "uploads"
+    return FileStore.of(engine.settings).directory
 
 
 def backup(engine, target) -> Summary:
@@ -65,7 +66,7 @@ def backup(engine, target) -> Summary:
                      f"--file={member}", *_pg_schema_args(engine.db.url)], engine.db.url)
         revision, counts = _describe(engine)
         uploads = sorted(p for p in uploads_dir(engine).rglob("*") if p.is_file()
-                         and _upload_name(p.relative_to(uploads_dir(engine))))
+                         and FileStore.is_name(p.relative_to(uploads_dir(engine))))
         manifest = {"format": FORMAT, "dialect": engine.db.dialect, "revision": revision,
                     "created_at": engine.now().isoformat(), "counts": counts,
                     "uploads": len(uploads)}
@@ -236,32 +237,20 @@ def _describe(engine) -> tuple[str | None, dict]:
     return revision, counts
 
 
-def _upload_name(relative: Path) -> bool:
-    parts = relative.parts
-    return (len(parts) == 2 and len(parts[0]) == 2 and len(parts[1]) == 62
-            and all(c in "0123456789abcdef" for c in parts[0] + parts[1]))
-
-
 def _restore_uploads(engine, archive: tarfile.TarFile) -> int:
     """Put back each upload whose content still matches its name (SHA-256)."""
-    root = uploads_dir(engine)
+    store = FileStore.of(engine.settings)
     count = 0
     for info in archive.getmembers():
         if not info.isfile() or not info.name.startswith("uploads/"):
             continue
         relative = Path(info.name).relative_to("uploads")
-        if not _upload_name(relative):
+        if not FileStore.is_name(relative):
             continue
         content = archive.extractfile(info).read()
         if hashlib.sha256(content).hexdigest() != "".join(relative.parts):
             raise BackupError(f"{info.name} in the backup does not match its checksum.")
-        path = root / relative
-        if not path.exists():
-            path.parent.mkdir(parents=True, exist_ok=True)
-            fd, tmp = tempfile.mkstemp(dir=path.parent)
-            with os.fdopen(fd, "wb") as out:
-                out.write(content)
-            os.replace(tmp, path)
+        store.put(content)
         count += 1
     return count
 

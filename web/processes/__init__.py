@@ -4,7 +4,8 @@ from flask import Blueprint
 
 from web.i18n import area_catalogue
 
-bp = Blueprint("processes", __name__, url_prefix="/processes", template_folder="templates")
+bp = Blueprint("processes", __name__, url_prefix="/processes", template_folder="templates",
+               static_folder="static", static_url_path="/static")
 
 area_catalogue(bp, __file__)
 
