@@ -152,9 +152,14 @@ class Engine:
     def complete_task(self, task_id, user, data=None, uploads=()):
         """Complete a task; `uploads` (from `stage_upload`) are attached in the same
         transaction, and drafts of the task discarded."""
+        return self._delivering(tasks.complete_task, self, user, task_id, data, uploads)
+
+    def _delivering(self, command, *args):
+        """Run a completing command, then deliver what its case sent to linked cases, also
+        when a deadline closed the task first (`Overtaken`: its path may have sent)."""
         try:
-            done = tasks.complete_task(self, user, task_id, data, uploads)
-        except Overtaken as late:  # a deadline closed the task first; its path may have sent
+            done = command(*args)
+        except Overtaken as late:
             if late.deliver:
                 links.deliver_messages(self, around=[late.case_id])
             raise
@@ -206,15 +211,7 @@ class Engine:
 
     def retry_case(self, case_id, user, reason: str):
         """An administrator completes again the task whose completion failed."""
-        try:
-            done = repair.retry_case(self, self.actor(user), case_id, reason)
-        except Overtaken as late:
-            if late.deliver:
-                links.deliver_messages(self, around=[late.case_id])
-            raise
-        if done.deliver:
-            links.deliver_messages(self, around=[done.case_id])
-        return done
+        return self._delivering(repair.retry_case, self, self.actor(user), case_id, reason)
 
     def case_data(self, case_id, user) -> dict:
         """The data of a case `user` may see, as its next step would see it."""

@@ -12,7 +12,8 @@ from engine.errors import InvalidData, NotFound
 
 from ..tasks.localize import engine_messages, localize
 from ..tasks.messages import field_messages
-from ..tasks.schema_form import form_class, layout, to_form_values, to_json, with_defaults
+from ..tasks.schema_form import (form_class, layout, show_errors, to_form_values, to_json,
+                                 with_defaults)
 
 from ..extensions import current_actor, current_engine
 from . import bp
@@ -145,14 +146,7 @@ def submit_start_form(key):
     except InvalidData as err:
         messages = ({**engine_messages(err, get_locale()), **field_messages(schema, parsed.data)}
                     or {"_form": [str(err)]})
-        leftovers = []
-        for path, texts in messages.items():
-            fld = parsed.fields.get(path)
-            if fld is None:
-                leftovers += [f"{path}: {t}" if path != "_form" else t for t in texts]
-            else:
-                fld.errors = list(texts)
-        return _render_start(version, schema, ui, form, 422, leftovers)
+        return _render_start(version, schema, ui, form, 422, show_errors(parsed, messages))
     return _started(started)
 
 

@@ -359,3 +359,16 @@ def layout(schema: dict, form, ui: dict | None = None) -> list[FieldView]:
             view.children = [layout(prop.get("items") or {}, e.form, pui.get("items")) for e in fld.entries]
         views.append(view)
     return views
+
+
+def show_errors(parsed: Parsed, messages: dict) -> list[str]:
+    """Put each message beside its field; what belongs to no field is returned, for the
+    top of the form."""
+    leftovers = []
+    for path, texts in messages.items():
+        fld = parsed.fields.get(path)
+        if fld is None:
+            leftovers += [f"{path}: {t}" if path != "_form" else t for t in texts]
+        else:
+            fld.errors = list(texts)
+    return leftovers

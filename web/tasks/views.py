@@ -20,7 +20,7 @@ from .facts import labelled_facts
 from .instructions import render_instructions
 from .localize import engine_messages, localize
 from .messages import field_messages
-from .schema_form import form_class, layout, to_form_values, to_json, with_defaults
+from .schema_form import form_class, layout, show_errors, to_form_values, to_json, with_defaults
 
 EMPTY_SCHEMA = {"type": "object", "properties": {}}
 
@@ -90,17 +90,6 @@ def _find(parsed, name):
     return None
 
 
-def _show_errors(parsed, messages):
-    leftovers = []
-    for path, texts in messages.items():
-        fld = parsed.fields.get(path)
-        if fld is None:
-            leftovers += [f"{path}: {t}" if path != "_form" else t for t in texts]
-        else:
-            fld.errors = list(texts)
-    return leftovers
-
-
 @bp.post("/tasks/<task_id>")
 @login_required
 def submit(task_id):
@@ -132,13 +121,13 @@ def submit(task_id):
         return redirect(url_for("tasks.show", task_id=task_id))
     if problems:
         return _render(task, case, files, schema, ui, form, may_work, 422,
-                       _show_errors(parsed, problems))
+                       show_errors(parsed, problems))
     try:
         done = engine.complete_task(task_id, actor, parsed.data, uploads=kept)
     except InvalidData as err:
         messages = ({**engine_messages(err, get_locale()), **field_messages(schema, parsed.data)}
                     or {"_form": [str(err)]})
-        return _render(task, case, files, schema, ui, form, may_work, 422, _show_errors(parsed, messages))
+        return _render(task, case, files, schema, ui, form, may_work, 422, show_errors(parsed, messages))
     except (Conflict, ExecutionError) as err:  # the form comes back as it was sent
         return _render(task, case, files, schema, ui, form, may_work, status_of(err), [str(err)])
     flash(_("Done: “%(name)s” is complete.", name=task.name), "success")

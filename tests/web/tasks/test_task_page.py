@@ -178,14 +178,14 @@ def test_key_facts_go_by_the_names_the_forms_give_them(app, staff):
 
 def test_an_error_on_one_item_of_a_list_is_shown_beside_that_item(app):
     from web.tasks.schema_form import form_class, to_json
-    from web.tasks.views import _show_errors
+    from web.tasks.schema_form import show_errors
     schema = {"type": "object", "properties": {
         "tags": {"type": "array", "items": {"type": "string", "maxLength": 3}}}}
     with app.test_request_context(method="POST", data={"tags-0": "ok", "tags-1": "", "tags-2": "toolong"}):
         form = form_class(schema)(meta={"csrf": False})
         parsed = to_json(schema, form)
         assert parsed.data == {"tags": ["ok", "toolong"]}  # the empty entry is dropped
-        assert _show_errors(parsed, {"tags.1": ["too long"]}) == []  # not at the top of the form
+        assert show_errors(parsed, {"tags.1": ["too long"]}) == []  # not at the top of the form
         assert [list(entry.errors) for entry in form["tags"].entries] == [[], [], ["too long"]]
 
 
