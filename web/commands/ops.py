@@ -60,10 +60,7 @@ def status():
 def backup(path):
     """Write the database and the uploads to PATH (one archive; safe while the app runs)."""
     with closing(_engine()) as engine:
-        done = engine.backup(path)
-    counts = " ".join(f"{k}={v}" for k, v in done.counts.items())
-    click.echo(f"backed up {done.dialect} database at schema {done.revision} and "
-               f"{done.uploads} upload(s) to {done.path}: {counts}")
+        click.echo(_summary("backed up", "to", engine.backup(path)))
 
 
 @click.command()
@@ -72,10 +69,7 @@ def backup(path):
 def restore(path):
     """Restore the archive PATH into the configured database, which must be empty."""
     with closing(_engine()) as engine:
-        done = engine.restore(path)
-    counts = " ".join(f"{k}={v}" for k, v in done.counts.items())
-    click.echo(f"restored {done.dialect} database at schema {done.revision} and "
-               f"{done.uploads} upload(s) from {done.path}: {counts}")
+        click.echo(_summary("restored", "from", engine.restore(path)))
     click.echo("next: `liandong init-db` (if this code is newer), then `liandong verify-audit`")
 
 
@@ -95,3 +89,9 @@ def bench_cluster(nodes, schedulers, seconds, clients, db_url):
     figures = run_cluster_bench(nodes, schedulers, seconds, clients, db_url, click.echo)
     if not figures["ok"]:
         sys.exit(1)
+
+
+def _summary(did: str, where: str, done) -> str:
+    counts = " ".join(f"{k}={v}" for k, v in done.counts.items())
+    return (f"{did} {done.dialect} database at schema {done.revision} and "
+            f"{done.uploads} upload(s) {where} {done.path}: {counts}")

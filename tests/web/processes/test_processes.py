@@ -22,18 +22,9 @@ def settings(settings, tmp_path):
 
 
 @pytest.fixture
-def app(campaign_orgs):
-    engine = campaign_orgs
-    with engine.db.transaction() as s:
-        identity.create_user(s, "owner", password="secret-pass",
-                             memberships=[("ministry", "process_owner")])
-    engine.deploy(bpmn("plan_review.bpmn"))
-    return create_app({"TESTING": True}, engine=engine)
-
-
-@pytest.fixture
-def owner(app):
-    return Staff(app, "owner")
+def app(owner_engine):
+    owner_engine.deploy(bpmn("plan_review.bpmn"))
+    return create_app({"TESTING": True}, engine=owner_engine)
 
 
 def _json(staff, url, payload):

@@ -7,26 +7,15 @@ import json
 
 import pytest
 
-from engine.people import identity
 from tests.engine.models.versions_models import linear, written_by_another_tool
-from tests.web.conftest import Staff
 from web import create_app
 
 WRITE = [("A", "Write"), ("B", "Check")]
 
 
 @pytest.fixture
-def app(campaign_orgs):
-    engine = campaign_orgs
-    with engine.db.transaction() as s:
-        identity.create_user(s, "owner", password="secret-pass",
-                             memberships=[("ministry", "process_owner")])
-    return create_app({"TESTING": True}, engine=engine)
-
-
-@pytest.fixture
-def owner(app):
-    return Staff(app, "owner")
+def app(owner_engine):
+    return create_app({"TESTING": True}, engine=owner_engine)
 
 
 def _upload(owner, xml: bytes):
