@@ -46,6 +46,9 @@ class Settings:
     log_repeat_window_seconds: float = 60.0
     #: Retry-After, in seconds, of a 503 while the database is unreachable.
     retry_after_seconds: int = 5
+    #: API tokens: how many days a new one lasts unless its maker says, and at most.
+    api_token_days: int = 90
+    api_token_max_days: int = 365
     extra: dict = field(default_factory=dict)
 
     def __post_init__(self):

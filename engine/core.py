@@ -13,7 +13,7 @@ from engine.clock import install as install_clock
 from engine.config import Settings
 from engine.models.deploy import deploy as deploy_files
 from engine.models.forms import FormStore
-from engine.people import accounts, admin
+from engine.people import accounts, admin, tokens
 from engine.people import notifications as people_notifications
 from engine.people.identity import SYSTEM_ACTOR, Actor, ActorCache
 from engine.sandbox.scripts import ScriptEngine
@@ -90,11 +90,25 @@ class Engine:
     def set_locale(self, user, locale) -> None:
         accounts.set_locale(self, user, locale)
 
-    def change_password(self, user, current, new) -> None:
-        accounts.change_password(self, user, current, new)
+    def sign_out(self, user) -> None:
+        """End every web session of this person."""
+        accounts.sign_out(self, user)
 
-    def create_token(self, user, username, label="") -> str:
-        return accounts.create_token(self, user, username, label)
+    def change_password(self, user, current, new) -> accounts.Account:
+        return accounts.change_password(self, user, current, new)
+
+    def create_token(self, user, username, label="", days=None) -> str:
+        return tokens.create_token(self, user, username, label, days)
+
+    def list_tokens(self, user, username=None) -> list[tokens.TokenRow]:
+        return tokens.list_tokens(self, user, username)
+
+    def revoke_token(self, user, token_id) -> None:
+        tokens.revoke_token(self, user, token_id)
+
+    def token_actor(self, token) -> Actor | None:
+        """The API caller a bearer token names, or None (unknown, revoked, expired)."""
+        return tokens.actor_for_token(self, token)
 
     def mark_notifications_read(self, user, notification_ids=()) -> int:
         return people_notifications.mark_read_command(self, user, notification_ids)

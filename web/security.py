@@ -1,4 +1,5 @@
-"""Who is signed in (Flask-Login over the engine's users) and the auditor's read-only guard."""
+"""Who is signed in (Flask-Login over the engine's users), the auditor's read-only guard and
+the security headers every response carries."""
 from flask import abort, request
 from flask_login import UserMixin
 
@@ -22,15 +23,43 @@ class SignedIn(UserMixin):
         self.locale = account.locale
         self.username = account.username
         self.display_name = account.display_name
+        self.session_version = account.session_version
 
     def get_id(self):
-        return self.username
+        """What the session cookie keeps: the user name and the session version it was
+        signed in under, so that ending a person's sessions ends this one too."""
+        return f"{self.username}#{self.session_version}"
 
 
-def load_signed_in(username: str):
+def load_signed_in(user_id: str):
+    username, _, version = (user_id or "").rpartition("#")
+    if not username or not version.isdigit():
+        return None  # a cookie from before sessions had versions: sign in again
     with current_engine().db.read() as session:
-        found = accounts.account(session, username)
+        found = accounts.account(session, username, int(version))
     return SignedIn(found) if found is not None else None
+
+
+#: Sent with every response. Scripts come only from this site (no inline script anywhere;
+#: pages hand data to their scripts in <script type="application/json">); styles may be
+#: inline because the diagram libraries set style attributes on the SVG they draw.
+CONTENT_SECURITY_POLICY = "; ".join((
+    "default-src 'self'", "script-src 'self'", "style-src 'self' 'unsafe-inline'",
+    "img-src 'self' data: blob:", "font-src 'self' data:", "connect-src 'self'",
+    "object-src 'none'", "base-uri 'self'", "form-action 'self'", "frame-ancestors 'none'"))
+SECURITY_HEADERS = {
+    "Content-Security-Policy": CONTENT_SECURITY_POLICY,
+    "X-Frame-Options": "DENY",
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "same-origin",
+    "Cross-Origin-Opener-Policy": "same-origin",
+}
+
+
+def _security_headers(response):
+    for name, value in SECURITY_HEADERS.items():
+        response.headers.setdefault(name, value)
+    return response
 
 
 def init_app(app) -> None:
@@ -40,6 +69,7 @@ def init_app(app) -> None:
     login_manager.login_message = None
     login_manager.session_protection = "strong"
     app.before_request(_auditors_read_only)
+    app.after_request(_security_headers)
 
 
 def _auditors_read_only():

@@ -1,21 +1,23 @@
-"""Signing in and API tokens: the commands and reads the web app's sign-in, its user loader
-and the REST API's bearer tokens use.
+"""Signing in and out: the commands and reads the web app's sign-in, its user loader and a
+person's own settings use (API tokens are engine.people.tokens).
+
+A web session carries the user's `session_version` from when it was signed in; signing out,
+changing the password and deactivation bump it, so every session signed in before ends on
+its next request, wherever its cookie is.
 
 Failed sign-ins are counted per user name and address in the database, so the limit holds
 across workers and hosts: after `limit` failures within `window` seconds, sign-in is refused
 until the oldest of them leaves the window. A sign-in's bookkeeping (the check, the failure
 row or clearing the count) is one transaction.
 """
-import hashlib
-import secrets
 from dataclasses import dataclass
 from datetime import timedelta
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, func, select, update
 
 from engine.errors import Forbidden, NotFound
 from engine.people import admin, identity, trail
-from engine.storage import ApiToken, FailedSignIn, User
+from engine.storage import FailedSignIn, User
 
 
 @dataclass(frozen=True)
@@ -27,6 +29,7 @@ class Account:
     display_name: str
     locale: str
     actor: identity.Actor
+    session_version: int = 1
 
 
 @dataclass(frozen=True)
@@ -40,17 +43,20 @@ class SignIn:
 
 def _account(user: User) -> Account:
     return Account(user.id, user.username, user.display_name or user.username, user.locale,
-                   identity.actor_for(user))
+                   identity.actor_for(user), user.session_version or 1)
 
 
 def _active(session, username: str) -> User | None:
     return session.scalar(select(User).where(User.username == username, User.active.is_(True)))
 
 
-def account(session, username: str) -> Account | None:
-    """The active person named `username`, or None (a deactivated one is signed out)."""
+def account(session, username: str, session_version: int | None = None) -> Account | None:
+    """The active person named `username`, or None (a deactivated one is signed out); with
+    `session_version`, None too when their sessions have been ended since."""
     user = _active(session, username)
-    return _account(user) if user is not None else None
+    if user is None or (session_version is not None and user.session_version != session_version):
+        return None
+    return _account(user)
 
 
 def sign_in(engine, username: str, password: str, remote_addr: str, limit: int,
@@ -65,7 +71,10 @@ def sign_in(engine, username: str, password: str, remote_addr: str, limit: int,
         if failures >= limit:
             return SignIn(None, blocked=True)
         user = _active(session, username)
-        if user is not None and identity.check_password(user, password or ""):
+        # An unknown name costs the same hash as a wrong password, so timing tells nothing.
+        known = identity.check_password(user, password or "") if user is not None else \
+            identity.check_dummy_password(password or "")
+        if user is not None and known:
             session.execute(delete(FailedSignIn).where(FailedSignIn.username == username,
                                                        FailedSignIn.remote_addr == remote_addr))
             return SignIn(_account(user))
@@ -87,8 +96,21 @@ def set_locale(engine, user, locale: str) -> None:
     engine.actors.clear()
 
 
-def change_password(engine, user, current: str, new: str) -> None:
-    """A person changes their own password, proving the current one; on the trail."""
+def sign_out(engine, user) -> None:
+    """End every web session of this person (all browsers and devices)."""
+    actor = engine.actor(user)
+    with engine.db.transaction() as session:
+        end_sessions(session, actor.username)
+
+
+def end_sessions(session, username: str) -> None:
+    session.execute(update(User).where(User.username == username).values(
+        session_version=User.session_version + 1))
+
+
+def change_password(engine, user, current: str, new: str) -> Account:
+    """A person changes their own password, proving the current one; on the trail. Every
+    session of theirs ends; the returned Account signs the current one in again."""
     actor = engine.actor(user)
     with engine.db.transaction() as session:
         row = _active(session, actor.username)
@@ -96,36 +118,8 @@ def change_password(engine, user, current: str, new: str) -> None:
             raise NotFound(f"No active user named '{actor.username}'.")
         if not identity.check_password(row, current or ""):
             raise Forbidden("The current password is wrong.")
+        identity.check_new_password(new)
         identity.set_password(row, new)
+        row.session_version = (row.session_version or 1) + 1
         trail.record(session, actor, engine.now(), "password_changed", row.username)
-
-
-# -- API tokens ------------------------------------------------------------------------------
-
-def digest(token: str) -> str:
-    return hashlib.sha256(token.encode("utf-8")).hexdigest()
-
-
-def create_token(engine, user, username: str, label: str = "") -> str:
-    """A bearer token for `username`, returned once (only its SHA-256 is stored). A person
-    makes their own; an administrator (or the CLI) anyone's."""
-    actor = engine.actor(user)
-    if actor.username != username:
-        admin.require_admin(actor, "make API tokens for others")
-    with engine.db.transaction() as session:
-        owner = _active(session, username)
-        if owner is None:
-            raise NotFound(f"No active user named '{username}'.")
-        token = "ld_" + secrets.token_urlsafe(32)
-        session.add(ApiToken(user_id=owner.id, token_sha256=digest(token), label=(label or "")[:100]))
-        trail.record(session, actor, engine.now(), "token_created", username, label=(label or "")[:100])
-    return token
-
-
-def actor_for_token(session, token: str):
-    """The token's owner as an Actor, or None for an unknown, revoked or inactive one."""
-    if not token or len(token) > 200:
-        return None
-    user = session.scalar(select(User).join(ApiToken, ApiToken.user_id == User.id).where(
-        ApiToken.token_sha256 == digest(token), ApiToken.revoked.is_(False), User.active.is_(True)))
-    return identity.actor_for(user) if user is not None else None
+        return _account(row)

@@ -85,6 +85,8 @@ def update_user(engine, user, username: str, display_name: str, email: str | Non
             setattr(target, key, after)
         if password:
             identity.set_password(target, password)
+        if password or "active" in changes:  # a new password or a deactivation ends sessions
+            target.session_version = (target.session_version or 1) + 1
         if changes or password:
             trail.record(session, actor, engine.now(), "user_changed", target.username,
                          changes=changes, password_set=bool(password))

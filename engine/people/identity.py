@@ -7,6 +7,7 @@ city's officer on the city lane of its province's case. A task in no lane belong
 person who started the case. A person sees a case of their organisation or below it, and
 auditors and administrators see every case.
 """
+import secrets
 import time
 from dataclasses import dataclass, field
 
@@ -211,3 +212,23 @@ def _hash(password: str) -> str:
 
 def check_password(user: User, password: str) -> bool:
     return bool(user.password_hash) and check_password_hash(user.password_hash, password)
+
+
+_dummy_hash: list[str] = []
+
+
+def check_dummy_password(password: str) -> bool:
+    """Spend what checking a real password costs, for a user name that does not exist."""
+    if not _dummy_hash:
+        _dummy_hash.append(_hash(secrets.token_hex(16)))
+    check_password_hash(_dummy_hash[0], password)
+    return False
+
+
+MIN_PASSWORD, MAX_PASSWORD = 8, 200
+
+
+def check_new_password(password: str) -> None:
+    if not isinstance(password, str) or not MIN_PASSWORD <= len(password) <= MAX_PASSWORD:
+        raise InvalidData(f"A password has {MIN_PASSWORD} to {MAX_PASSWORD} characters.",
+                          {"new": [f"{MIN_PASSWORD}-{MAX_PASSWORD}"]})

@@ -1,5 +1,5 @@
 """Organisations in a hierarchy, users, their memberships (a role in an organisation), tokens."""
-from sqlalchemy import Boolean, ForeignKey, Index, String, UniqueConstraint
+from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from .base import Base, JSONDoc, UTCDateTime, utcnow
@@ -36,6 +36,9 @@ class User(Base):
     timezone: Mapped[str] = mapped_column(String(64), default="Asia/Shanghai")
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[object] = mapped_column(UTCDateTime, default=utcnow)
+    #: Bumped by sign-out, a password change and deactivation: a web session carries the
+    #: version it was signed in under and ends when they differ.
+    session_version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
 
     memberships = relationship("Membership", back_populates="user", lazy="selectin",
                                cascade="all, delete-orphan", order_by="Membership.id")
@@ -66,3 +69,6 @@ class ApiToken(Base):
     label: Mapped[str] = mapped_column(String(100), default="")
     created_at: Mapped[object] = mapped_column(UTCDateTime, default=utcnow)
     revoked: Mapped[bool] = mapped_column(Boolean, default=False)
+    #: None only for tokens made before tokens expired (they keep working until revoked).
+    expires_at: Mapped[object | None] = mapped_column(UTCDateTime)
+    last_used_at: Mapped[object | None] = mapped_column(UTCDateTime)

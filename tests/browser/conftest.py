@@ -100,8 +100,11 @@ def browser_page(browser):
     context = browser.new_context(viewport={"width": 1280, "height": 860})
     page = context.new_page()
     page.set_default_timeout(15_000)
+    refused = []  # the Content-Security-Policy refusing something a page needs is a bug
+    page.on("console", lambda m: refused.append(m.text) if "Content Security Policy" in m.text else None)
     yield page
     context.close()
+    assert refused == [], refused
 
 
 @pytest.fixture(scope="session")

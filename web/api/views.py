@@ -4,7 +4,6 @@ from flask import g, jsonify, request
 
 from engine import InvalidData, NotFound
 from engine.reading import inbox as queries
-from engine.people import accounts
 from engine.reading.history import case_events
 
 from ..extensions import current_engine
@@ -20,11 +19,11 @@ def authenticate():
         return None
     header = request.headers.get("Authorization", "")
     token = header[7:].strip() if header[:7].lower() == "bearer " else ""
-    with current_engine().db.read() as s:
-        actor = accounts.actor_for_token(s, token)
+    actor = current_engine().token_actor(token)
     if actor is None:
         response = jsonify(error="Unauthorized", status=401,
-                           message="Send 'Authorization: Bearer <token>' (liandong create-token USER).")
+                           message="Send 'Authorization: Bearer <token>' with a token that is neither expired "
+                                   "nor revoked (liandong create-token USER).")
         response.status_code = 401
         response.headers["WWW-Authenticate"] = 'Bearer realm="liandong"'
         return response

@@ -1,6 +1,6 @@
-"""Signing in and out, and choosing the language."""
+"""Signing in and out, choosing the language, and a person's own account (password, tokens)."""
 from flask import Blueprint
 
 bp = Blueprint("auth", __name__, template_folder="templates")
 
-from . import views  # noqa: E402,F401 - registers the routes on bp
+from . import account, views  # noqa: E402,F401 - registers the routes on bp

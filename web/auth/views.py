@@ -60,6 +60,7 @@ def login():
 @bp.post("/logout")
 @login_required
 def logout():
+    current_engine().sign_out(current_user.actor)  # every session of theirs ends, not just this one
     logout_user()
     session.clear()
     flash(_("You have signed out."), "info")

@@ -15,12 +15,15 @@ def register(main):
 @click.command("create-token")
 @click.argument("username")
 @click.option("--label", default="", help="What the token is for (shown to admins).")
+@click.option("--days", type=int, default=None,
+              help="How many days it lasts (default: the api_token_days setting, 90).")
 @clean_errors
-def create_token(username, label):
-    """Make an API bearer token for USERNAME; printed once, only its SHA-256 is stored."""
+def create_token(username, label, days):
+    """Make an API bearer token for USERNAME; printed once, only its SHA-256 is stored.
+    It expires after --days; its owner lists and revokes it on their account page."""
     engine = engine_from_env()
     try:
-        token = engine.create_token("system", username, label)
+        token = engine.create_token("system", username, label, days)
     finally:
         engine.close()
     click.echo(token)

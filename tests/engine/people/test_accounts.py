@@ -1,4 +1,4 @@
-"""Sign-in bookkeeping, locale, password change, API tokens and read marks as commands."""
+"""Sign-in bookkeeping, locale, password change, sessions ending and read marks as commands."""
 from datetime import timedelta
 
 import pytest
@@ -6,7 +6,7 @@ from sqlalchemy import func, select
 
 from engine import Forbidden, InvalidData, NotFound
 from engine.people import accounts, trail
-from engine.storage import ApiToken, FailedSignIn, Notification
+from engine.storage import FailedSignIn, Notification
 
 
 def _failures(engine, username):
@@ -39,28 +39,13 @@ def test_locale_and_own_password(campaign_orgs):
         engine.set_locale("ghost", "en")
     with pytest.raises(Forbidden, match="current password"):
         engine.change_password("zj_staff", "wrong", "brand-new-pass")
-    engine.change_password("zj_staff", "secret-pass", "brand-new-pass")
+    with pytest.raises(InvalidData):
+        engine.change_password("zj_staff", "secret-pass", "short")
+    again = engine.change_password("zj_staff", "secret-pass", "brand-new-pass")
+    assert again.username == "zj_staff" and again.session_version == 2
     assert engine.sign_in("zj_staff", "brand-new-pass", "", 5, 900).account is not None
     with engine.db.read() as s:
         assert [(e.kind, e.subject) for e in trail.events(s)] == [("password_changed", "zj_staff")]
-
-
-def test_tokens_for_oneself_or_by_an_admin(campaign_orgs):
-    engine = campaign_orgs
-    token = engine.create_token("zj_staff", "zj_staff", "my script")
-    with engine.db.read() as s:
-        assert accounts.actor_for_token(s, token).username == "zj_staff"
-        assert accounts.actor_for_token(s, "ld_unknown") is None
-        assert s.scalars(select(ApiToken)).one().token_sha256 == accounts.digest(token)
-    with pytest.raises(Forbidden):
-        engine.create_token("zj_staff", "js_staff")
-    with pytest.raises(NotFound):
-        engine.create_token("admin", "ghost")
-    engine.create_token("admin", "js_staff", "for js")
-    with engine.db.read() as s:
-        assert [(e.actor, e.kind, e.subject) for e in trail.events(s)] == [
-            ("admin", "token_created", "js_staff"), ("zj_staff", "token_created", "zj_staff")]
-        assert token not in str([e.detail for e in trail.events(s)])
 
 
 def test_marking_notifications_read_is_a_command_on_ones_own(campaign_orgs, clock):
@@ -76,3 +61,45 @@ def test_marking_notifications_read_is_a_command_on_ones_own(campaign_orgs, cloc
         from engine.people import notifications
         assert notifications.unread_count(s, "zj_staff") == 0
         assert notifications.unread_count(s, "js_staff") == 1
+
+
+def _version(engine, username):
+    with engine.db.read() as s:
+        return accounts.account(s, username).session_version
+
+
+def test_sign_out_password_change_and_deactivation_end_sessions(campaign_orgs):
+    engine = campaign_orgs
+    first = _version(engine, "zj_staff")
+    with engine.db.read() as s:
+        assert accounts.account(s, "zj_staff", first) is not None
+    engine.sign_out("zj_staff")
+    with engine.db.read() as s:
+        assert accounts.account(s, "zj_staff", first) is None  # the old session is over
+        assert accounts.account(s, "zj_staff", first + 1) is not None
+    engine.change_password("zj_staff", "secret-pass", "brand-new-pass")
+    assert _version(engine, "zj_staff") == first + 2
+    engine.update_user("admin", "zj_staff", "ZJ", None, "zh_CN", True, password="another-pass")
+    assert _version(engine, "zj_staff") == first + 3
+    engine.update_user("admin", "zj_staff", "ZJ renamed", None, "zh_CN", True)
+    assert _version(engine, "zj_staff") == first + 3  # a new name leaves sessions alone
+    engine.update_user("admin", "zj_staff", "ZJ renamed", None, "zh_CN", False)
+    with engine.db.read() as s:
+        assert accounts.account(s, "zj_staff") is None
+
+
+def test_an_unknown_name_costs_a_password_check(campaign_orgs):
+    """Sign-in time must not tell whether a user name exists: both paths hash."""
+    import time
+    engine = campaign_orgs
+
+    def median(username):
+        times = []
+        for n in range(5):
+            started = time.perf_counter()
+            engine.sign_in(username, "wrong-pass", f"10.9.9.{n}", 100, 900)
+            times.append(time.perf_counter() - started)
+        return sorted(times)[2]
+    median("ghost")  # the dummy hash is made once, on first use
+    unknown, wrong = median("ghost"), median("zj_staff")
+    assert unknown > wrong * 0.5, (unknown, wrong)

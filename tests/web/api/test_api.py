@@ -6,7 +6,7 @@ from sqlalchemy import select
 from engine.storage import ApiToken
 from tests.conftest import province_started_model
 from tests.web.conftest import open_task
-from engine.people.accounts import digest
+from engine.people.tokens import digest
 
 
 @pytest.fixture

@@ -12,7 +12,7 @@ from sqlalchemy import select
 
 from engine.storage import ApiToken
 from tests.conftest import DATA
-from engine.people.accounts import digest
+from engine.people.tokens import digest
 from web.commands import main
 
 

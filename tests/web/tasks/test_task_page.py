@@ -137,6 +137,17 @@ def test_instructions_are_rendered_safely():
     assert isinstance(render_instructions(None), Markup)
 
 
+def test_images_from_other_sites_become_links():
+    """A remote image would tell its site who read the task and when."""
+    for address in ("https://tracker.example/p.png", "//tracker.example/p.png", "http:/\\x/p.png"):
+        html = str(render_instructions(f"see ![the chart]({address})", {}))
+        assert "<img" not in html and ">the chart</a>" in html, html
+    placeholder = str(render_instructions("{{ pic }}", {"pic": "![a](https://tracker.example/a.png)"}))
+    assert "<img" not in placeholder
+    local = str(render_instructions("![plan](/files/12/plan.png)", {}))
+    assert '<img src="/files/12/plan.png" alt="plan">' in local
+
+
 def test_a_new_form_starts_from_the_schema_defaults_and_case_data_wins(app, staff):
     engine = app.extensions["liandong"]
     me = staff("zj_staff")

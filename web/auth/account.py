@@ -1,0 +1,89 @@
+"""A person's own account: their password and their API tokens. Each change is an Engine
+command (engine.people.accounts, engine.people.tokens); an administrator sees and revokes
+everyone's tokens here too."""
+from flask import flash, redirect, render_template, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user, login_required, login_user
+from flask_wtf import FlaskForm
+from wtforms import IntegerField, PasswordField, StringField
+from wtforms.validators import DataRequired, EqualTo, Length, NumberRange, Optional
+
+from engine import Forbidden, InvalidData
+
+from ..extensions import current_engine
+from ..security import SignedIn
+from . import bp
+
+
+class PasswordForm(FlaskForm):
+    current = PasswordField(_l("Current password"), validators=[DataRequired(), Length(max=200)])
+    new = PasswordField(_l("New password"), validators=[DataRequired(), Length(min=8, max=200)])
+    again = PasswordField(_l("New password again"),
+                          validators=[DataRequired(), EqualTo("new", _l("The two new passwords differ."))])
+
+
+class TokenForm(FlaskForm):
+    label = StringField(_l("What the token is for"), validators=[Length(max=100)])
+    days = IntegerField(_l("Valid for (days)"), validators=[Optional(), NumberRange(min=1)])
+
+
+def _page(password_form, token_form, new_token=None, status=200):
+    engine = current_engine()
+    actor = current_user.actor
+    tokens = engine.list_tokens(actor)
+    return render_template("auth/account.html", password_form=password_form, token_form=token_form,
+                           tokens=tokens, new_token=new_token, now=engine.now(),
+                           everyone=actor.has_role("admin"),
+                           max_days=engine.settings.api_token_max_days,
+                           default_days=engine.settings.api_token_days), status
+
+
+@bp.get("/account")
+@login_required
+def account():
+    return _page(PasswordForm(prefix="pw"), TokenForm(prefix="tk"))
+
+
+@bp.post("/account/password")
+@login_required
+def change_password():
+    form = PasswordForm(prefix="pw")
+    if form.validate_on_submit():
+        try:
+            signed_in = current_engine().change_password(current_user.actor, form.current.data,
+                                                         form.new.data)
+        except Forbidden:
+            form.current.errors.append(_("The current password is wrong."))
+        except InvalidData:
+            form.new.errors.append(_("A password has 8 to 200 characters."))
+        else:
+            login_user(SignedIn(signed_in))  # this session goes on; every other one ends
+            flash(_("Your password is changed. You are signed out everywhere else."), "success")
+            return redirect(url_for("auth.account"))
+    return _page(form, TokenForm(prefix="tk"), status=422)
+
+
+@bp.post("/account/tokens")
+@login_required
+def create_token():
+    form = TokenForm(prefix="tk")
+    engine = current_engine()
+    if form.validate_on_submit():
+        try:
+            token = engine.create_token(current_user.actor, current_user.username,
+                                        form.label.data or "", form.days.data)
+        except InvalidData:
+            form.days.errors.append(_("A token lasts 1 to %(days)s days.",
+                                      days=engine.settings.api_token_max_days))
+        else:
+            return _page(PasswordForm(prefix="pw"), TokenForm(prefix="tk"), new_token=token)
+    return _page(PasswordForm(prefix="pw"), form, status=422)
+
+
+@bp.post("/account/tokens/<int:token_id>/revoke")
+@login_required
+def revoke_token(token_id):
+    current_engine().revoke_token(current_user.actor, token_id)
+    flash(_("The token is revoked."), "success")
+    return redirect(url_for("auth.account"))
