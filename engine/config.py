@@ -49,6 +49,15 @@ class Settings:
     #: API tokens: how many days a new one lasts unless its maker says, and at most.
     api_token_days: int = 90
     api_token_max_days: int = 365
+    #: What SpiffArena's get_env() answers in scripts, and the web app's address for
+    #: get_frontend_url() and task links (e.g. https://liandong.example.cn).
+    environment: str = "production"
+    public_url: str = ""
+    #: Service tasks' HTTP connector: the hosts it may call (exact names, or "*.example.cn"),
+    #: its timeout per request in seconds, and the largest response body it reads.
+    http_connector_hosts: tuple = ()
+    http_connector_timeout: float = 10.0
+    http_connector_max_bytes: int = 1024 * 1024
     extra: dict = field(default_factory=dict)
 
     def __post_init__(self):
@@ -72,6 +81,8 @@ class Settings:
         for key in ("instance_path", "processes_dir", "forms_dir"):
             if key in values:
                 values[key] = Path(values[key])
+        if isinstance(values.get("http_connector_hosts"), list):
+            values["http_connector_hosts"] = tuple(values["http_connector_hosts"])
         values.update(overrides)
         unknown = set(values) - set(known)
         extra = {k: values.pop(k) for k in unknown}
@@ -83,6 +94,8 @@ class Settings:
 
 def _coerce(kind, raw: str):
     text = str(kind)
+    if "tuple" in text:
+        return tuple(part.strip() for part in raw.split(",") if part.strip())
     if "bool" in text:
         return raw.strip().lower() in ("1", "true", "yes", "on")
     if "int" in text:

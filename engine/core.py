@@ -16,7 +16,8 @@ from engine.models.forms import FormStore
 from engine.people import accounts, admin, tokens
 from engine.people import notifications as people_notifications
 from engine.people.identity import SYSTEM_ACTOR, Actor, ActorCache
-from engine.sandbox.scripts import ScriptEngine
+from engine.sandbox import spiffarena
+from engine.sandbox.scripts import Namespace, ScriptEngine
 from engine.models.specs import SpecCache
 from engine.storage.db import Database
 from engine.ops import backup as backups
@@ -32,8 +33,10 @@ class Engine:
         self.db = Database(self.settings.database_url,
                            sqlite_synchronous=self.settings.sqlite_synchronous)
         self.specs = SpecCache()
-        self.script_engine = ScriptEngine(task_helpers=links.HELPERS, clock=self.clock.now,
-                                          time_limit=self.settings.script_time_limit)
+        self.script_engine = ScriptEngine(
+            task_helpers={**spiffarena.TASK_HELPERS, **links.HELPERS}, clock=self.clock.now,
+            helpers=spiffarena.namespaces(self.clock.now, Namespace),
+            time_limit=self.settings.script_time_limit)
         self.forms = FormStore(self.settings.forms_dir, sandbox=self.script_engine, db=self.db)
         #: What every save of a case also does, for rooms the case unit does not import.
         self.save_hooks = (links.SAVE_HOOK,)

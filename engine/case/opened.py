@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 
 from engine.case import audit, fired_timers, projection
 from engine.case import rows as case_rows
+from engine.case import script_context
 from engine.case import writes as case_writes
 from engine.errors import NotFound
 from engine.runtime import state as serialization
@@ -75,6 +76,7 @@ class OpenCase:
         else:
             self.open_before = frozenset() if new else None
         self.workflow = workflow
+        script_context.attach(self, workflow)
         self.path: list[str] = []
         self.finished_by: dict[str, str] = {}
         self.new_tasks = []

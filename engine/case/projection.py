@@ -10,7 +10,7 @@ from sqlalchemy import bindparam, select, update
 from sqlalchemy.orm import Session
 
 from engine.runtime import workflow as runtime
-from engine.people.identity import SYSTEM
+from engine.people.identity import SYSTEM, lane_role
 from engine.storage import Case, CaseTask, Timer
 
 FACT_LIMIT = 40
@@ -72,7 +72,7 @@ def _task_row(case: Case, task, now) -> dict:
     return dict(
         id=str(task.id), case_id=case.id, process_key=case.process_key,
         element_id=runtime.element_id(task), name=spec.bpmn_name or runtime.element_id(task),
-        lane=spec.lane, org_path=case.org_path,
+        lane=lane_role(spec.lane), org_path=case.org_path,
         form_schema=properties.get("formJsonSchemaFilename"),
         form_ui_schema=properties.get("formUiSchemaFilename"),
         instructions=extensions.get("instructionsForEndUser"),

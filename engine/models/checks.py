@@ -2,11 +2,12 @@
 the lint rules, with scripts compiled under the sandbox and read against what it offers."""
 from engine.errors import LiandongError
 from engine.models.bpmn.lint import validate_files
+from engine.sandbox import spiffarena
 from engine.sandbox.scripts import BASE_BUILTINS, compile_script
 
 #: Names every script sees besides the case's data (the helpers are always called, and a
 #: name only called is not taken for data).
-SCRIPT_NAMES = frozenset(BASE_BUILTINS) | {"now"}
+SCRIPT_NAMES = frozenset(BASE_BUILTINS) | {"now"} | spiffarena.NAMES
 
 
 def check_files(files: dict[str, bytes], form_exists=lambda name: True, form_fields=None):

@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 from engine.models.bpmn.parsing import load_documents, parse_model
 from engine.models.bpmn.starting import StartRule, rule_of
 from engine.errors import NotFound
+from engine.people.identity import lane_role
 from engine.storage import ProcessFile, ProcessVersion
 
 
@@ -76,7 +77,7 @@ def _has_timers(model) -> bool:
 def _start_roles(model) -> frozenset | None:
     from SpiffWorkflow.bpmn.specs.event_definitions.simple import NoneEventDefinition
     from SpiffWorkflow.bpmn.specs.mixins.events.start_event import StartEvent
-    lanes = {task_spec.lane for task_spec in model.spec.task_specs.values()
+    lanes = {lane_role(task_spec.lane) for task_spec in model.spec.task_specs.values()
              if isinstance(task_spec, StartEvent)
              and isinstance(task_spec.event_definition, NoneEventDefinition)}
     return None if not lanes or None in lanes else frozenset(lanes)

@@ -6,6 +6,9 @@ itself, or below it): the Ministry's reviewer works on every province's review t
 city's officer on the city lane of its province's case. A task in no lane belongs to the
 person who started the case. A person sees a case of their organisation or below it, and
 auditors and administrators see every case.
+
+SpiffArena's lane "Process Initiator" (any case, spaces or underscores) names no role: its
+tasks belong to the person who started the case, as a task in no lane does (`lane_role`).
 """
 import secrets
 import time
@@ -80,6 +83,7 @@ class Actor:
     def may_work_on(self, lane, org_path: str, starter) -> bool:
         if self.is_auditor_only:
             return False
+        lane = lane_role(lane)
         if not lane:
             return self.username == starter or self.is_system
         return self.is_system or any(
@@ -88,6 +92,15 @@ class Actor:
 
 
 SYSTEM_ACTOR = Actor(SYSTEM, "系统")
+
+INITIATOR_LANE = "process initiator"
+
+
+def lane_role(lane):
+    """The role a lane names; None for no lane and for SpiffArena's "Process Initiator"."""
+    if not lane or " ".join(str(lane).replace("_", " ").split()).lower() == INITIATOR_LANE:
+        return None
+    return lane
 
 
 def load_actor(session: Session, username: str) -> Actor:

@@ -26,6 +26,7 @@ from SpiffWorkflow.bpmn.specs.mixins.events.intermediate_event import BoundaryEv
 from sqlalchemy import and_, func, literal, or_, select
 from sqlalchemy.orm import Session
 
+from engine.people.identity import lane_role
 from engine.storage import CaseTask, Membership, Notification, Organisation, User
 
 log = logging.getLogger(__name__)
@@ -60,8 +61,8 @@ def plan_for_timer(session: Session, case, workflow, timer_task) -> Plan | None:
     row = session.get(CaseTask, str(attached.id))
     if row is not None and row.assignee:
         users = [row.assignee]
-    elif attached.task_spec.lane:
-        users = role_holders(session, [attached.task_spec.lane], case.org_path)
+    elif lane_role(attached.task_spec.lane):
+        users = role_holders(session, [lane_role(attached.task_spec.lane)], case.org_path)
     else:
         users = [case.started_by]
     task_name = attached.task_spec.bpmn_name or attached.task_spec.bpmn_id
