@@ -16,6 +16,8 @@ from engine.models.forms import FormStore
 from engine.people import accounts, admin, tokens
 from engine.people import notifications as people_notifications
 from engine.people.identity import SYSTEM_ACTOR, Actor, ActorCache
+from engine.runtime.connectors import Registry
+from engine.runtime.http_connector import http_connectors
 from engine.sandbox import spiffarena
 from engine.sandbox.scripts import Namespace, ScriptEngine
 from engine.models.specs import SpecCache
@@ -33,9 +35,12 @@ class Engine:
         self.db = Database(self.settings.database_url,
                            sqlite_synchronous=self.settings.sqlite_synchronous)
         self.specs = SpecCache()
+        #: The operators service tasks may name (`liandong connectors`).
+        self.connectors = Registry(http_connectors(lambda: self.settings))
         self.script_engine = ScriptEngine(
             task_helpers={**spiffarena.TASK_HELPERS, **links.HELPERS}, clock=self.clock.now,
             helpers=spiffarena.namespaces(self.clock.now, Namespace),
+            services=self.connectors.service_caller(),
             time_limit=self.settings.script_time_limit)
         self.forms = FormStore(self.settings.forms_dir, sandbox=self.script_engine, db=self.db)
         #: What every save of a case also does, for rooms the case unit does not import.
@@ -129,7 +134,8 @@ class Engine:
         form_fields = fields_of(self.forms, forms)
         with self.db.transaction() as session:
             result = deploy_files(session, files, actor, key=key, name=name,
-                                  check=lambda f: check_files(f, form_exists, form_fields))
+                                  check=lambda f: check_files(f, form_exists, form_fields,
+                                                                self.connectors.names()))
             if result.created:
                 start_timers.schedule_start_timers(self, session, result.version)
             return result.version.model.key, result.version.version, result.created, result.warnings

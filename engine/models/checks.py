@@ -2,6 +2,9 @@
 the lint rules, with scripts compiled under the sandbox and read against what it offers."""
 from engine.errors import LiandongError
 from engine.models.bpmn.lint import validate_files
+from engine.models.bpmn.problems import sort_problems
+from engine.models.bpmn.services import service_problems
+from engine.runtime.http_connector import OPERATORS
 from engine.sandbox import spiffarena
 from engine.sandbox.scripts import BASE_BUILTINS, compile_script
 
@@ -10,11 +13,15 @@ from engine.sandbox.scripts import BASE_BUILTINS, compile_script
 SCRIPT_NAMES = frozenset(BASE_BUILTINS) | {"now"} | spiffarena.NAMES
 
 
-def check_files(files: dict[str, bytes], form_exists=lambda name: True, form_fields=None):
+def check_files(files: dict[str, bytes], form_exists=lambda name: True, form_fields=None,
+                operators=None):
     """The problems of a model. `form_fields(name)` (see `fields_of`) lets the lint know
-    what each form sets; without it a form may set anything."""
-    return validate_files(files, form_exists=form_exists, compile_script=compile_script,
-                          form_fields=form_fields, known_names=SCRIPT_NAMES)
+    what each form sets; without it a form may set anything. `operators` are the service
+    operators connectors answer (default: the built-in connectors')."""
+    problems = validate_files(files, form_exists=form_exists, compile_script=compile_script,
+                              form_fields=form_fields, known_names=SCRIPT_NAMES)
+    operators = frozenset(OPERATORS) if operators is None else operators
+    return sort_problems(problems + service_problems(files, operators))
 
 
 def fields_of(store, extra: dict | None = None):

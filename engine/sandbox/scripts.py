@@ -293,10 +293,12 @@ class ScriptEngine(PythonScriptEngine):
     first argument (`engine.task_helpers`), for helpers that act on the case, so nothing
     carries the task beside the call; `clock` returns an aware UTC datetime and is `now()` in scripts; `time_limit` is the
     wall-clock limit per script or expression; `memory_limit_mb` caps how much this
-    process's resident memory may grow while one script runs (checked every 20 ms)."""
+    process's resident memory may grow while one script runs (checked every 20 ms);
+    `services(task, operation_name, operation_params)` runs a service task's operator
+    (engine.runtime.connectors) and returns its result."""
 
     def __init__(self, helpers: dict | None = None, time_limit: float = 2.0, clock=None,
-                 memory_limit_mb: int = 256, task_helpers: dict | None = None):
+                 memory_limit_mb: int = 256, task_helpers: dict | None = None, services=None):
         helpers, task_helpers = dict(helpers or {}), dict(task_helpers or {})
         bad = [name for name in [*helpers, *task_helpers]
                if not name.isidentifier() or name.startswith('_')]
@@ -304,6 +306,7 @@ class ScriptEngine(PythonScriptEngine):
             raise ValueError(f"helper names must be identifiers without a leading '_': {bad}")
         super().__init__(environment=SandboxEnvironment(
             helpers, task_helpers, float(time_limit), clock or _utc_now, memory_limit_mb * 2**20))
+        self.services = services
 
     @property
     def helpers(self) -> dict:
@@ -342,6 +345,21 @@ class ScriptEngine(PythonScriptEngine):
             raise
         except Exception as err:
             raise self._task_error(task, script, err) from err
+
+    def call_service(self, task, operation_name=None, operation_params=None):
+        """A service task's call, as JSON text (what SpiffWorkflow's ServiceTask reads)."""
+        name = getattr(task.task_spec, 'bpmn_id', None) or task.task_spec.name
+        if self.services is None:
+            raise WorkflowTaskException(f"Service task '{name}': this engine runs no connectors "
+                                        f"(operator '{operation_name}').", task=task)
+        try:
+            return json.dumps(self.services(task, operation_name, operation_params), default=str)
+        except SpiffWorkflowException:
+            raise
+        except Exception as err:
+            raise WorkflowTaskException(f"Service task '{name}' ({operation_name}): "
+                                        f"{str(err).rstrip('.')}",
+                                        task=task, exception=err) from err
 
     @staticmethod
     def _task_error(task, source, err, note_line=True):

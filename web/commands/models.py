@@ -1,10 +1,12 @@
-"""Process owners: list versions, diff two of them, migrate running cases."""
+"""Process owners: list versions, diff two of them, migrate running cases, list connectors."""
 import json
 import sys
 
 import click
 
 from contextlib import contextmanager
+
+from engine import Engine, Settings
 
 from .common import clean_errors, engine_from_env
 
@@ -21,7 +23,7 @@ def _engine():
 
 def register(main):
     """Add this area's commands to `main`."""
-    for command in (versions, diff, migrate):
+    for command in (versions, diff, migrate, connectors):
         main.add_command(command)
 
 
@@ -89,3 +91,20 @@ def migrate(key, to_version, case_ids, dry_run, user):
     moved = sum(v.migrated or (dry_run and v.migratable) for v in verdicts)
     click.echo(f"{moved} of {len(verdicts)} case(s) {'would migrate' if dry_run else 'migrated'}")
     sys.exit(1 if any(not v.migratable for v in verdicts) else 0)
+
+
+@click.command()
+@clean_errors
+def connectors():
+    """List the connectors service tasks may name (spiffworkflow:serviceTaskOperator), with
+    their parameters (* required), and the hosts the HTTP connector may call."""
+    engine = Engine(Settings.from_env())
+    try:
+        for connector in engine.connectors:
+            params = ", ".join(f"{p.id}{'*' if p.required else ''}:{p.type}" for p in connector.parameters)
+            click.echo(f"{connector.id}\t{connector.description}\t{params}")
+        hosts = ", ".join(engine.settings.http_connector_hosts) or "none (set http_connector_hosts)"
+        click.echo(f"http hosts allowed: {hosts}; timeout {engine.settings.http_connector_timeout:g} s; "
+                   f"responses up to {engine.settings.http_connector_max_bytes} bytes")
+    finally:
+        engine.close()
