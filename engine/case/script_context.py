@@ -6,12 +6,12 @@ with a `CaseDirectory` for the look-ups that need the database (in the command's
 session). Nothing is built until a helper is called, so the hot path pays one attribute.
 """
 from SpiffWorkflow.util.task import TaskState
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from engine.people.notifications import role_holders
 from engine.runtime import workflow as runtime
 from engine.sandbox.spiffarena import CONTEXT_ATTRIBUTE, ScriptContext, user_dict
-from engine.storage import CaseTask, Membership, User
+from engine.storage import Case, CaseTask, Membership, User
 
 
 class CaseDirectory:
@@ -73,11 +73,20 @@ def _task_view(task) -> dict:
             "data": {k: v for k, v in task.data.items() if not k.startswith("_")}}
 
 
+def case_id(opened) -> int:
+    """The case's id, drawn now for a new case whose id is not reserved yet (SQLite: the
+    command's IMMEDIATE transaction holds the write lock, so the next id is ours)."""
+    case = opened.case
+    if case.id is None and not opened.row_written:
+        case.id = (opened.session.scalar(select(func.max(Case.id))) or 0) + 1
+    return case.id
+
+
 def build(opened, task) -> ScriptContext:
     settings, case = opened.engine.settings, opened.case
     directory = CaseDirectory(opened)
     return ScriptContext(
-        case_id=case.id, process_key=case.process_key,
+        case_id=case_id(opened), process_key=case.process_key,
         process_id=opened.workflow.spec.name,
         environment=settings.environment, frontend_url=settings.public_url,
         time_zone=settings.time_zone,

@@ -14,6 +14,7 @@ from ..tasks.localize import engine_messages, localize
 from ..tasks.messages import field_messages
 from ..tasks.schema_form import (form_class, layout, show_errors, to_form_values, to_json,
                                  with_defaults)
+from ..tasks.widgets import describe, readonly_values
 
 from ..extensions import current_actor, current_engine
 from . import bp
@@ -117,7 +118,9 @@ def _start_form(key):
 
 def _render_start(version, schema, ui, form, status=200, form_errors=()):
     return render_template("inbox/start_form.html", version=version, form=form,
-                           fields=layout(schema, form, ui), form_errors=list(form_errors),
+                           fields=layout(schema, form, ui, with_defaults(schema, {})),
+                           form_intro=describe(schema.get("description") or "", with_defaults(schema, {})),
+                           form_errors=list(form_errors),
                            business_key=request.form.get("business_key", "")), status
 
 
@@ -136,6 +139,7 @@ def submit_start_form(key):
     version, schema, ui = _start_form(key)
     form = form_class(schema, ui)()
     parsed = to_json(schema, form, ui)
+    parsed.data = {**readonly_values(schema, ui, with_defaults(schema, {})), **parsed.data}
     if "add_row" in request.form or "remove_row" in request.form:
         _change_rows(parsed, request.form.get("add_row") or request.form.get("remove_row"),
                      "add_row" in request.form)

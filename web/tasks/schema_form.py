@@ -10,7 +10,17 @@ under its name); `ui:widget: hidden` -> hidden.
 A file upload is a string property with `"format": "data-url"` (SpiffArena's convention) or
 `"x-liandong-file": true`; its value in the case data is a reference "file:<id>" to the
 uploaded file (see engine.commands.attachments), not the bytes.
-UI schema keys honoured: ui:widget, ui:order, ui:help, ui:placeholder, ui:title.
+UI schema keys honoured: ui:widget, ui:order, ui:help, ui:placeholder, ui:title,
+ui:readonly (also ui:disabled and the schema's readOnly).
+`ui:widget` takes rjsf's and SpiffArena's names (WIDGETS): date and alt-date -> date input;
+datetime, alt-datetime, date-time (or `format: date-time`) -> local date and time, stored
+as ISO 8601 with the person's UTC offset; textarea; select (a boolean as a yes/no list, an
+array of choices as a multiple select); radio; checkbox (a boolean as one check box);
+checkboxes (an array of choices, however many); hidden; updown and range -> number.
+A read-only field shows the case's value and is not taken from the post: the server puts
+the case's value back (`readonly_values`). A description (`ui:help` first) may hold
+`{{ variable }}` placeholders, filled from the task's data and escaped; a missing variable
+is left empty.
 A property's `default` fills a new form's field (`with_defaults`), as rjsf does.
 """
 import copy
@@ -19,9 +29,12 @@ from dataclasses import dataclass, field as dc_field
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from werkzeug.datastructures import FileStorage
-from wtforms import (Field, FieldList, Form, FormField, HiddenField, RadioField, SelectChoice,
+from wtforms import (BooleanField, Field, FieldList, Form, FormField, HiddenField, RadioField,
                      SelectField, SelectMultipleField, StringField, TextAreaField)
 from wtforms import widgets
+
+from web.tasks.widgets import (DISABLED_KINDS, choices, describe, grouped, iso_from_input,
+                               is_readonly, local_input, options, ordered_keys, widget_of)
 
 FILE_MARK = "x-liandong-file"
 #: More choices than this are a multiple select, not a wall of check boxes.
@@ -60,51 +73,17 @@ class UploadField(Field):
         return self.data or ""
 
 
-def options(pairs):
-    return [SelectChoice(value, label) for value, label in pairs]
-
-
-def _choices(prop: dict):
-    if "enum" in prop:
-        names = prop.get("enumNames") or []
-        return [(str(v), str(names[i]) if i < len(names) else str(v))
-                for i, v in enumerate(prop["enum"])]
-    if "oneOf" in prop and all(isinstance(o, dict) and "const" in o for o in prop["oneOf"]):
-        return [(str(o["const"]), str(o.get("title", o["const"]))) for o in prop["oneOf"]]
-    return None
-
-
-def _grouped(prop: dict):
-    """The choices, each under its `x-group` heading where it has one (an optgroup)."""
-    return [SelectChoice(str(o["const"]), str(o.get("title", o["const"])), optgroup=o.get("x-group"))
-            for o in prop.get("oneOf") or [] if isinstance(o, dict) and "const" in o] \
-        or options(_choices(prop) or [])
-
-
-def ordered_keys(schema: dict, ui: dict) -> list[str]:
-    keys = list((schema.get("properties") or {}).keys())
-    order = ui.get("ui:order")
-    if not order:
-        return keys
-    head = [k for k in order if k in keys]
-    rest = [k for k in keys if k not in head]
-    if "*" in order:
-        star = order.index("*")
-        return [k for k in order[:star] if k in keys] + rest + [k for k in order[star + 1:] if k in keys]
-    return head + rest
-
-
 def kind_of(prop: dict, ui: dict) -> str:
-    widget = ui.get("ui:widget")
+    widget = widget_of(ui)
     kind = prop.get("type")
     if widget == "hidden":
         return "hidden"
     if kind == "string" and is_file(prop):
         return "file"
-    if _choices(prop) is not None and kind != "array":
+    if choices(prop) is not None and kind != "array":
         return "radio" if widget == "radio" else "select"
     if kind == "boolean":
-        return "boolean"
+        return {"checkbox": "checkbox", "select": "boolselect"}.get(widget, "boolean")
     if kind in ("number", "integer"):
         return kind
     if kind == "object":
@@ -113,13 +92,17 @@ def kind_of(prop: dict, ui: dict) -> str:
         items = prop.get("items") or {}
         if items.get("type") == "object":
             return "rows"
-        if _choices(items) is not None:
-            return "multiselect" if len(_choices(items)) > MANY_CHOICES else "checkboxes"
+        if choices(items) is not None:
+            if widget in ("checkboxes", "select"):
+                return "checkboxes" if widget == "checkboxes" else "multiselect"
+            return "multiselect" if len(choices(items)) > MANY_CHOICES else "checkboxes"
         return "list"
-    if kind == "string" and prop.get("format") == "date":
-        return "date"
-    if widget == "textarea":
-        return "textarea"
+    if widget in ("date", "datetime", "textarea"):
+        return widget
+    if kind == "string" and prop.get("format") in ("date", "date-time"):
+        return "date" if prop["format"] == "date" else "datetime"
+    if widget == "number":
+        return "number"
     return "text"
 
 
@@ -129,8 +112,11 @@ def _make_field(key: str, prop: dict, ui: dict, required: bool, rows: int = 1):
     render = {}
     if ui.get("ui:placeholder"):
         render["placeholder"] = ui["ui:placeholder"]
-    if required and kind in ("text", "textarea", "number", "integer", "date", "select"):
+    if required and kind in ("text", "textarea", "number", "integer", "date", "datetime", "select") \
+            and not is_readonly(prop, ui):
         render["required"] = True
+    if is_readonly(prop, ui):
+        render["disabled" if kind in DISABLED_KINDS else "readonly"] = True
     if kind in ("text", "textarea") and prop.get("maxLength"):
         render["maxlength"] = prop["maxLength"]
     if kind in ("number", "integer"):
@@ -141,6 +127,13 @@ def _make_field(key: str, prop: dict, ui: dict, required: bool, rows: int = 1):
         return StringField(label, widget=widgets.NumberInput(), render_kw=render)
     if kind == "date":
         return StringField(label, widget=widgets.DateInput(), render_kw=render)
+    if kind == "datetime":
+        return StringField(label, widget=widgets.DateTimeLocalInput(), render_kw=render)
+    if kind == "checkbox":
+        return BooleanField(label, render_kw=render)
+    if kind == "boolselect":
+        return SelectField(label, choices=options([("", "—"), ("yes", _l("Yes")), ("no", _l("No"))]),
+                           validate_choice=False, render_kw=render)
     if kind == "textarea":
         render.setdefault("rows", ui.get("ui:options", {}).get("rows", 5))
         return TextAreaField(label, render_kw=render)
@@ -149,19 +142,20 @@ def _make_field(key: str, prop: dict, ui: dict, required: bool, rows: int = 1):
     if kind == "file":
         return UploadField(label)
     if kind == "select":
-        return SelectField(label, choices=options([("", "—")] + _choices(prop)), validate_choice=False,
+        return SelectField(label, choices=options([("", "—")] + choices(prop)), validate_choice=False,
                            render_kw=render)
     if kind == "radio":
-        return RadioField(label, choices=options(_choices(prop)), validate_choice=False)
+        return RadioField(label, choices=options(choices(prop)), validate_choice=False, render_kw=render)
     if kind == "boolean":
-        return RadioField(label, choices=options([("yes", _l("Yes")), ("no", _l("No"))]), validate_choice=False)
+        return RadioField(label, choices=options([("yes", _l("Yes")), ("no", _l("No"))]), validate_choice=False,
+                          render_kw=render)
     if kind == "checkboxes":
-        return SelectMultipleField(label, choices=options(_choices(prop["items"])), validate_choice=False,
+        return SelectMultipleField(label, choices=options(choices(prop["items"])), validate_choice=False,
                                    widget=widgets.ListWidget(prefix_label=False),
-                                   option_widget=widgets.CheckboxInput())
+                                   option_widget=widgets.CheckboxInput(), render_kw=render)
     if kind == "multiselect":
-        return SelectMultipleField(label, choices=_grouped(prop["items"]), validate_choice=False,
-                                   render_kw={"size": 10})
+        return SelectMultipleField(label, choices=grouped(prop["items"]), validate_choice=False,
+                                   render_kw={"size": 10, **render})
     if kind == "group":
         return FormField(form_class(prop, ui, Form), label=label)
     if kind == "rows":
@@ -218,8 +212,12 @@ def to_form_values(schema: dict, data: dict, ui: dict | None = None) -> dict:
             continue
         value = data[key]
         kind = kind_of(prop, ui.get(key) or {})
-        if kind == "boolean":
+        if kind in ("boolean", "boolselect"):
             value = "yes" if value is True else "no" if value is False else ""
+        elif kind == "checkbox":
+            value = value is True
+        elif kind == "datetime" and value:
+            value = local_input(value)
         elif kind == "group" and isinstance(value, dict):
             value = to_form_values(prop, value, ui.get(key))
         elif kind == "rows" and isinstance(value, list):
@@ -275,6 +273,8 @@ def to_json(schema: dict, form, ui: dict | None = None, prefix: str = "", parsed
         fld = form[field_name(key)]
         path = f"{prefix}{key}"
         parsed.fields[path] = fld
+        if is_readonly(prop, ui.get(key) or {}):
+            continue  # never taken from the post: see readonly_values
         kind = kind_of(prop, ui.get(key) or {})
         value = _value_of(kind, prop, fld, ui.get(key) or {}, path, parsed)
         if not _empty(value):
@@ -291,8 +291,13 @@ def _value_of(kind, prop, fld, ui, path, parsed):
         return _number(text, kind == "integer") if isinstance(text, str) and text else text
     if kind in ("select", "radio"):
         return _typed_choice(raw, prop.get("enum") or [o.get("const") for o in prop.get("oneOf", [])]) if raw else None
-    if kind == "boolean":
+    if kind in ("boolean", "boolselect"):
         return {"yes": True, "no": False}.get(raw)
+    if kind == "checkbox":
+        return bool(raw)
+    if kind == "datetime":
+        text = (raw or "").strip()
+        return iso_from_input(text) if text else None
     if kind in ("checkboxes", "multiselect"):
         options = (prop.get("items") or {}).get("enum")
         return [_typed_choice(v, options) for v in raw or []]
@@ -338,9 +343,11 @@ class FieldView:
     help: str = ""
     required: bool = False
     children: list = dc_field(default_factory=list)  # group: [FieldView]; rows: [[FieldView]]
+    readonly: bool = False
 
 
-def layout(schema: dict, form, ui: dict | None = None) -> list[FieldView]:
+def layout(schema: dict, form, ui: dict | None = None, data: dict | None = None) -> list[FieldView]:
+    """The fields to draw; `data` (the task's) fills `{{ variable }}` in descriptions."""
     ui = ui or {}
     required = set(schema.get("required") or [])
     views = []
@@ -352,11 +359,13 @@ def layout(schema: dict, form, ui: dict | None = None) -> list[FieldView]:
         fld = form[field_name(key)]
         kind = kind_of(prop, pui)
         view = FieldView(fld, kind, pui.get("ui:title") or prop.get("title") or key,
-                         pui.get("ui:help") or prop.get("description") or "", key in required)
+                         describe(pui.get("ui:help") or prop.get("description") or "", data),
+                         key in required, readonly=is_readonly(prop, pui))
         if kind == "group":
-            view.children = layout(prop, fld.form, pui)
+            view.children = layout(prop, fld.form, pui, data)
         elif kind == "rows":
-            view.children = [layout(prop.get("items") or {}, e.form, pui.get("items")) for e in fld.entries]
+            view.children = [layout(prop.get("items") or {}, e.form, pui.get("items"), data)
+                             for e in fld.entries]
         views.append(view)
     return views
 

@@ -21,6 +21,7 @@ from .instructions import render_instructions
 from .localize import engine_messages, localize
 from .messages import field_messages
 from .schema_form import form_class, layout, show_errors, to_form_values, to_json, with_defaults
+from .widgets import describe, readonly_values
 
 EMPTY_SCHEMA = {"type": "object", "properties": {}}
 
@@ -62,7 +63,8 @@ def _context(task_id):
 def _render(task, case, files, schema, ui, form, may_work, status=200, form_errors=(), draft=None):
     return render_template(
         "tasks/task.html", task=task, case=case, files=files, form=form,
-        fields=layout(schema, form, ui) if form is not None else [], may_work=may_work,
+        fields=layout(schema, form, ui, case.task_data) if form is not None else [], may_work=may_work,
+        form_intro=describe(schema.get("description") or "", case.task_data),
         instructions=render_instructions(task.instructions, case.task_data),
         facts=case.fact_rows, form_errors=list(form_errors), draft=draft,
         now=current_engine().now(), actor=current_actor()), status
@@ -104,6 +106,7 @@ def submit(task_id):
     problems.update(bad_refs)
     if bad_refs:
         parsed = to_json(schema, form, ui)
+    parsed.data = {**readonly_values(schema, ui, case.task_data), **parsed.data}
     if "add_row" in request.form or "remove_row" in request.form:
         found = _find(parsed, request.form.get("add_row") or request.form.get("remove_row"))
         if found is not None and "add_row" in request.form:
