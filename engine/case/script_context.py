@@ -11,7 +11,8 @@ from sqlalchemy import func, select
 from engine.people.notifications import role_holders
 from engine.runtime import workflow as runtime
 from engine.sandbox.spiffarena import CONTEXT_ATTRIBUTE, ScriptContext, user_dict
-from engine.storage import Case, CaseTask, Membership, User
+from engine.storage import Attachment, Case, CaseTask, Membership, User
+from engine.storage.files import FileStore
 
 
 class CaseDirectory:
@@ -50,6 +51,20 @@ class CaseDirectory:
                 if by:
                     return by
         return None
+
+    def file(self, file_id: int, with_content: bool = False) -> dict | None:
+        """A file attached to this case: name, content type, size (and its bytes)."""
+        if self.opened.case.id is None:
+            return None
+        row = self.opened.session.scalar(select(Attachment).where(
+            Attachment.id == file_id, Attachment.case_id == self.opened.case.id))
+        if row is None:
+            return None
+        found = {"id": row.id, "name": row.original_name, "content_type": row.content_type,
+                 "size": row.size}
+        if with_content:
+            found["content"] = FileStore.of(self.opened.engine.settings).path(row.sha256).read_bytes()
+        return found
 
     def task_id(self, element_id: str):
         """(id, done by people?) of the latest task of `element_id` in the workflow."""

@@ -18,6 +18,7 @@ Groups are roles here: a person's groups are the roles they hold, and a group's 
 are the holders of that role on the case's branch of organisations (the people who may
 work on a lane of that name).
 """
+import base64
 import html
 import json
 import uuid
@@ -42,6 +43,7 @@ class Directory(Protocol):
     def group_members(self, group: str) -> list[str]: ...
     def last_completer(self, process_id: str, element_id: str) -> str | None: ...
     def task_id(self, element_id: str) -> tuple[str, bool] | None: ...
+    def file(self, file_id: int, with_content: bool = False) -> dict | None: ...
 
 
 @dataclass(frozen=True)
@@ -191,6 +193,39 @@ def generate_markdown_table(ctx: ScriptContext, columns=None, data=None) -> str:
     return "\n".join(lines) + "\n"
 
 
+#: The largest file get_encoded_file_data() puts into task data (it lands in the case state).
+MAX_ENCODED_BYTES = 1024 * 1024
+
+
+def _file(ctx: ScriptContext, name: str, reference, with_content=False) -> dict:
+    text = str(reference or "")
+    number = text.removeprefix("file:")
+    found = ctx.directory.file(int(number), with_content) \
+        if text.startswith("file:") and number.isdigit() else None
+    if found is None:
+        raise HelperError(f"{name}(): '{text[:80]}' is not a file of this case "
+                          "(a file field's value, \"file:<id>\")")
+    return found
+
+
+def markdown_file_download_link(ctx: ScriptContext, reference) -> str:
+    """A Markdown link to a file of this case (SpiffArena: to the uploaded file's digest)."""
+    found = _file(ctx, "markdown_file_download_link", reference)
+    label = found["name"].replace("[", "\\[").replace("]", "\\]")
+    return f"[{label}]({get_frontend_url(ctx)}/files/{found['id']})"
+
+
+def get_encoded_file_data(ctx: ScriptContext, reference) -> str:
+    """The file as a data URL: data:<type>;name=<name>;base64,<bytes> (SpiffArena's form)."""
+    found = _file(ctx, "get_encoded_file_data", reference)
+    if found["size"] > MAX_ENCODED_BYTES:
+        raise HelperError(f"get_encoded_file_data(): the file is larger than {MAX_ENCODED_BYTES} "
+                          "bytes; link to it instead (markdown_file_download_link)")
+    content = _file(ctx, "get_encoded_file_data", reference, with_content=True)["content"]
+    return (f"data:{found['content_type']};name={found['name']};base64,"
+            f"{base64.b64encode(content).decode('ascii')}")
+
+
 def _unavailable(name: str, why: str):
     def helper(ctx, *args, **kwargs):
         raise HelperUnavailable(f"{name}() is a SpiffArena helper this engine does not offer: {why}")
@@ -209,8 +244,6 @@ UNAVAILABLE = {
     "get_user_properties": "people have no free properties here",
     "set_feature_flags": "there are no feature flags",
     "delete_process_instances_with_criteria": "cases are cancelled by people, not by scripts",
-    "get_encoded_file_data": "files stay in the file store; link to the case's files instead",
-    "markdown_file_download_link": "files are listed on the case's page",
     "save_process_instance_metadata": "a case's key facts are its `stage` and form data",
 }
 
@@ -219,7 +252,7 @@ HELPERS = {fn.__name__: fn for fn in (
     get_process_initiator_user, get_process_info, get_toplevel_process_info,
     get_current_task_info, get_task_data_value, get_data_sizes, get_localtime,
     get_group_members, get_last_user_completing_task, get_url_for_task_with_bpmn_identifier,
-    generate_markdown_table)}
+    generate_markdown_table, markdown_file_download_link, get_encoded_file_data)}
 HELPERS.update({name: _unavailable(name, why) for name, why in UNAVAILABLE.items()})
 
 

@@ -1,9 +1,11 @@
 """SpiffArena's script helpers, run in script tasks of models in SpiffArena's layout."""
+import base64
 from datetime import datetime, timezone
 
 import pytest
 
 from engine import ExecutionError, Forbidden
+from engine.commands.attachments import Upload
 from engine.runtime import workflow as runtime
 from engine.sandbox import spiffarena
 from engine.storage import Case
@@ -111,3 +113,30 @@ def test_helpers_outside_a_case_say_so():
         spiffarena.get_localtime(ctx, datetime(2016, 1, 1), "Mars/Olympus")
     with pytest.raises(spiffarena.HelperError, match="include a datetime"):
         spiffarena.get_localtime(ctx)
+
+
+def test_file_helpers_link_and_encode_a_case_file(arena):
+    engine = arena
+    deploy(engine, "file-links")
+    started = engine.start_case("Process_file_links", "zj_staff")
+    content = b"%PDF-1.4\n% programme\n"
+    staged = engine.stage_upload("节目单[终].pdf", content)
+    engine.complete_task(started.tasks[0], "zj_staff", {}, uploads=[Upload("programme", staged)])
+    data = engine.case_data(started.case_id, "admin")
+    file_id = int(data["programme"].removeprefix("file:"))
+    assert data["programme_link"] == \
+        f"[节目单\\[终\\].pdf](https://liandong.example.cn/files/{file_id})"
+    assert data["programme_data"] == ("data:application/pdf;name=节目单[终].pdf;base64,"
+                                      + base64.b64encode(content).decode())
+
+
+def test_file_helpers_refuse_what_is_not_a_file_of_the_case():
+    class Nothing:
+        def file(self, file_id, with_content=False):
+            return None
+    ctx = spiffarena.ScriptContext(1, "p", "p", "production", "", "UTC", {}, "x", Nothing())
+    for name in ("markdown_file_download_link", "get_encoded_file_data"):
+        with pytest.raises(spiffarena.HelperError, match="is not a file of this case"):
+            spiffarena.HELPERS[name](ctx, "file:7")
+        with pytest.raises(spiffarena.HelperError, match="is not a file of this case"):
+            spiffarena.HELPERS[name](ctx, "../etc/passwd")
