@@ -209,7 +209,7 @@ def test_whether_messages_wait_comes_back_from_the_open_case(linked):
 def test_helpers_get_the_running_task_passed_in(linked):
     """start_cases() and notify_parent() are handed the task by the sandbox per run; called
     without one (outside a process script) they refuse clearly."""
-    assert set(linked.script_engine.task_helpers) == {"start_cases", "start_case", "notify_parent"}
+    assert {"start_cases", "start_case", "notify_parent"} <= set(linked.script_engine.task_helpers)
     assert not set(linked.script_engine.helpers) & set(linked.script_engine.task_helpers)
     from engine.commands import links
     with pytest.raises(ValueError, match="only inside a process script"):
