@@ -5,8 +5,12 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 NPM_STAMP := node_modules/.installed
+# The modeler's bundle (bpmn-js, its properties panel, the SpiffWorkflow extension, the
+# minimap): built with esbuild from web/processes/assets, served by the app, not committed.
+BUNDLE := web/processes/static/build/modeler.bundle.js
+BUNDLE_SOURCES := $(shell find web/processes/assets -type f 2>/dev/null)
 
-.PHONY: run test test-fast install bench clean
+.PHONY: run test test-fast install bundle bench clean
 
 $(STAMP): setup.cfg setup.py
 	$(PYTHON) -m venv $(VENV)
@@ -14,11 +18,18 @@ $(STAMP): setup.cfg setup.py
 	$(BIN)/pip install --quiet -e '.[test]'
 	touch $(STAMP)
 
-$(NPM_STAMP): package.json
+$(NPM_STAMP): package.json package-lock.json
 	npm install --no-audit --no-fund --silent
 	touch $(NPM_STAMP)
 
-install: $(STAMP) $(NPM_STAMP)
+$(BUNDLE): $(NPM_STAMP) $(BUNDLE_SOURCES)
+	node_modules/.bin/esbuild web/processes/assets/modeler.js --bundle --minify --sourcemap \
+	  --target=es2019 --log-level=warning --loader:.woff=file --loader:.woff2=file \
+	  --loader:.ttf=file --loader:.eot=file --loader:.svg=file --outfile=$(BUNDLE)
+
+bundle: $(BUNDLE)
+
+install: $(STAMP) $(NPM_STAMP) $(BUNDLE)
 	for dir in web/translations web/*/translations; do \
 	  [ -d "$$dir" ] && $(BIN)/pybabel compile -d "$$dir" || true; done
 
@@ -37,4 +48,4 @@ bench: install
 	$(BIN)/liandong bench engine
 
 clean:
-	rm -rf $(VENV) node_modules instance/*.sqlite3*
+	rm -rf $(VENV) node_modules web/processes/static/build instance/*.sqlite3*

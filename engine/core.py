@@ -159,6 +159,17 @@ class Engine:
         with self.db.read() as session:
             return diff_versions(self, session, key, old, new)
 
+    def modeler_choices(self) -> dict:
+        """What the modeler's properties panel offers: roles, deployed processes, decisions, forms."""
+        from engine.models.choices import modeler_choices
+        with self.db.read() as session:
+            return modeler_choices(session, self.forms)
+
+    def check_model_texts(self, items) -> list[dict]:
+        """Live checks of expressions, scripts and timers as typed (engine.models.snippets)."""
+        from engine.models.snippets import check_texts
+        return check_texts(items, self.now())
+
     def migrate_cases(self, key, user, to_version=None, case_ids=None, dry_run=False):
         """Move running cases of `key` to a newer version (see engine.commands.case_migration)."""
         from engine.commands.case_migration import migrate_cases

@@ -14,8 +14,10 @@ from engine.errors import InvalidData
 from engine.models.checks import check_files, fields_of
 
 from ..extensions import current_actor, current_engine
+from ..tasks.instructions import render_instructions
 from ..tasks.schema_form import form_class, layout, to_form_values
 from . import bp
+from .timer_words import with_words
 from .views import deployed_message, may_change, may_read
 
 FORM_PROPERTIES = ("formJsonSchemaFilename", "formUiSchemaFilename")
@@ -183,3 +185,24 @@ def load_form(name):
                    if engine.forms.exists(name) else None)
 
 
+
+
+@bp.post("/api/check")
+@login_required
+def check_texts():
+    """Live checks as the owner types: each expression, script or timer text checked by the
+    engine's own sandbox compile and timer parser; a timer's meaning worded for the reader."""
+    may_read()
+    items = _payload().get("items")
+    return jsonify(results=[with_words(r) for r in current_engine().check_model_texts(items)])
+
+
+@bp.post("/api/instructions-preview")
+@login_required
+def instructions_preview():
+    """Instructions for the user as the task page will show them (no case data yet)."""
+    may_read()
+    text = _payload().get("text")
+    if not isinstance(text, str):
+        raise InvalidData(_("'text' must be the instructions' text."))
+    return jsonify(html=str(render_instructions(text)))

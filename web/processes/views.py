@@ -132,7 +132,7 @@ def modeler():
     return render_template("processes/modeler.html", key=request.args.get("key", ""),
                            version=request.args.get("version", type=int),
                            draft=request.args.get("draft", type=int),
-                           forms=sorted(p.name for p in engine.forms.directory.glob("*.json")),
+                           choices=engine.modeler_choices(),
                            may_change=current_actor().has_role("process_owner"))
 
 

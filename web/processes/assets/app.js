@@ -1,15 +1,21 @@
-/* The web modeler: bpmn-js's Modeler (served from node_modules), the model's files and
-   forms, validation shown as markers on the diagram and as a list, drafts and deploying.
-   No bundler: bpmn-js's dist build puts `BpmnJS` on window. */
-(function () {
-  'use strict';
+/* The web modeler page: bpmn-js's Modeler with the properties panel (made by modeler.js),
+   the model's files and forms, validation and live checks shown as markers on the diagram
+   and as a list, drafts and deploying. */
+import { startFormsPanel } from './forms-panel.js';
+
+export function startModeler(createModeler) {
   var config = JSON.parse(document.getElementById('modeler-config').textContent);
   var text = config.text;
   var csrf = document.querySelector('meta[name=csrf-token]').content;
   var $ = function (id) { return document.getElementById(id); };
 
   var translation = window.LiandongModelerI18n.translateModule(config.locale);
-  var modeler = new window.BpmnJS({ container: '#canvas', additionalModules: [translation] });
+  // The panel's choices: forms are those of the model (its forms/ files) and those on the server.
+  config.context = { forms: function () {
+    var names = Object.keys(state.forms).concat(config.choices.forms || []);
+    return names.filter(function (n, i) { return names.indexOf(n) === i; }).sort();
+  } };
+  var modeler = createModeler(config, translation);
   // .dmn files open in dmn-js's editor, on their decision table (the DRD one click away).
   // (dmn-js drops `common.additionalModules`: each view gets the translation itself.)
   var decisions = new window.DmnJS({ container: '#dmn-canvas', drd: { additionalModules: [translation] },
@@ -80,13 +86,27 @@
   function openDiagram(name) {
     show('bpmn');
     return modeler.importXML(state.files[name]).then(function (result) {
-      var canvas = modeler.get('canvas');
-      canvas.zoom('fit-viewport', 'auto');
-      canvas.zoom(Math.min(canvas.zoom() * 0.85, 1.2), 'auto');  // leave room for the palette
-      canvas.scroll({ dx: 50, dy: 0 });
+      fitClearOfPalette();
       showMarkers();
       return result;
     });
+  }
+
+  /** Fit the diagram to the canvas, leaving the palette (top left) and the minimap (top
+      right) clear, and open the minimap for a large model. */
+  function fitClearOfPalette() {
+    var canvas = modeler.get('canvas');
+    var palette = document.querySelector('#canvas .djs-palette');
+    var margin = (palette ? palette.getBoundingClientRect().width : 50) + 24;
+    canvas.zoom('fit-viewport', 'auto');
+    var box = canvas.viewbox(), size = canvas.getSize(), inner = box.inner;
+    if (!inner.width || !inner.height) { return; }
+    var scale = Math.min((size.width - margin - 24) / inner.width, (size.height - 48) / inner.height, 1.2);
+    canvas.zoom(scale);
+    canvas.viewbox({ x: inner.x - margin / scale, y: inner.y - 24 / scale,
+                     width: size.width / scale, height: size.height / scale });
+    var minimap = modeler.get('minimap', false);
+    if (minimap) { if (inner.width * scale > size.width * 0.9 || scale < 0.6) { minimap.open(); } else { minimap.close(); } }
   }
 
   function open(name) {
@@ -196,14 +216,14 @@
     var overlays = modeler.get('overlays');
     var worst = {};
     state.problems.forEach(function (p) {
-      if (!p.element_id || p.file !== state.current || !registry.get(p.element_id)) { return; }
+      if (p.entry || !p.element_id || p.file !== state.current || !registry.get(p.element_id)) { return; }
       if (worst[p.element_id] !== 'error') { worst[p.element_id] = p.severity; }
     });
     Object.keys(worst).forEach(function (id) {
       var cls = 'lint-' + worst[id];
       canvas.addMarker(id, cls);
       state.markers.push({ id: id, cls: cls });
-      var messages = state.problems.filter(function (p) { return p.element_id === id; })
+      var messages = state.problems.filter(function (p) { return p.element_id === id && !p.entry; })
         .map(function (p) { return p.message; }).join('\n');
       var badge = document.createElement('div');
       badge.className = 'lint-badge lint-badge-' + worst[id];
@@ -213,8 +233,9 @@
     });
   }
 
-  function showProblems(problems) {
-    state.problems = problems || [];
+  function showProblems(problems, quiet) {
+    state.serverProblems = problems || [];
+    state.problems = state.serverProblems.concat(state.liveProblems || []);
     var list = $('problem-list');
     list.innerHTML = '';
     state.problems.forEach(function (p) {
@@ -222,10 +243,11 @@
       item.className = 'problem problem-' + p.severity;
       item.dataset.element = p.element_id || '';
       item.dataset.rule = p.rule;
-      var where = p.file + (p.line ? ':' + p.line : '') + (p.element_id ? ' [' + p.element_id + ']' : '');
+      var where = p.file + (p.line ? ':' + p.line : '') + (p.element_id ? ' [' + p.element_id + ']' : '') +
+        (p.where ? ' · ' + p.where : '');
       item.innerHTML = '<strong></strong> <span class="muted small"></span><div></div>';
       item.children[0].textContent = p.severity === 'error' ? text.error : text.warning;
-      item.children[1].textContent = where + ' · ' + p.rule;
+      item.children[1].textContent = p.where ? where : where + ' · ' + p.rule;
       item.children[2].textContent = p.message;
       item.addEventListener('click', function () { focusElement(p.file, p.element_id); });
       list.appendChild(item);
@@ -234,9 +256,19 @@
     count.style.display = state.problems.length ? '' : 'none';
     count.textContent = state.problems.length;
     $('problems-empty').hidden = state.problems.length > 0;
+    $('problems-empty').textContent = state.checked ? text.noProblems : text.validateFirst;
     showMarkers();
-    showTab('problems');
+    if (!quiet) { showTab('problems'); }
   }
+
+  // Live checks (live-checks.js) report after each edit; their problems join the list.
+  modeler.on('liandong.checked', function (event) {
+    state.liveProblems = event.problems.map(function (p) {
+      return Object.assign({ file: state.current }, p, { where: text.entries[p.entry] || p.entry });
+    });
+    state.checked = true;
+    showProblems(state.serverProblems, true);
+  });
 
   function focusElement(file, id) {
     var go = file && file !== state.current && state.files[file] !== undefined ? open(file) : Promise.resolve();
@@ -251,6 +283,7 @@
       return request(config.urls.validate, { files: files });
     }).then(function (data) {
       if (data._status !== 200) { status(data.message || text.failed, 'error'); return data; }
+      state.checked = true;
       showProblems(data.problems);
       if (data.errors) { status(text.invalid.replace('{n}', data.errors), 'error'); }
       else if (data.warnings) { status(text.noErrors + ' ' + text.warnings.replace('{n}', data.warnings), 'info'); }
@@ -318,9 +351,8 @@
     a.addEventListener('click', function (event) { event.preventDefault(); showTab(a.dataset.tab); });
   });
 
-  // -- the element and forms panels (panels.js) -----------------------------------------
-  var panels = window.LiandongModelerPanels({ modeler: modeler, state: state, request: request,
-                                              config: config, text: text, $: $ });
+  // -- the forms panel (forms-panel.js) --------------------------------------------------
+  var panels = startFormsPanel({ state: state, request: request, config: config, text: text, $: $ });
   function refreshFormSelect() { panels.refreshFormSelect(); }
   function storeForm() { panels.storeForm(); }
 
@@ -329,7 +361,7 @@
   window.liandongModeler = {
     modeler: modeler, decisions: decisions, state: state, load: load, open: open, validate: validate, deploy: deploy,
     saveDraft: saveDraft, setFiles: setFiles, addForm: panels.addForm, allFiles: allFiles,
-    setSpiffProperty: panels.setSpiffProperty, spiffProperty: panels.spiffProperty,
+    showTab: showTab, check: function () { return modeler.get('liveChecks').check(); },
     ready: load()
   };
-})();
+}
