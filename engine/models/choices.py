@@ -36,10 +36,27 @@ def _latest_versions(session: Session):
         .order_by(ProcessModel.key)).all()
 
 
-def lane_roles(session: Session, lanes_in_use=()) -> list[Choice]:
-    """Roles someone holds (and those the open model's lanes already name), sorted."""
+def _deployed_files(session: Session, suffix: str):
+    """(key, file name, content) of the deployed models' latest versions' files."""
+    for key, version_id, _, _ in _latest_versions(session):
+        for name, content in session.execute(select(ProcessFile.name, ProcessFile.content).where(
+                ProcessFile.process_version_id == version_id, ProcessFile.name.like(f"%{suffix}"))):
+            try:
+                yield key, parse_xml(content, name)
+            except ModelError:
+                continue
+
+
+def _local(element) -> str:
+    return etree.QName(element).localname if isinstance(element.tag, str) else ""
+
+
+def lane_roles(session: Session) -> list[Choice]:
+    """Roles someone holds and roles the deployed models' lanes name, sorted."""
     held = set(session.scalars(select(Membership.role).distinct())) - NOT_LANES
-    return [Choice(r, r) for r in sorted(held | {r for r in lanes_in_use if r})]
+    for _, root in _deployed_files(session, ".bpmn"):
+        held |= {e.get("name") for e in root.iter() if _local(e) == "lane" and e.get("name")}
+    return [Choice(r, r) for r in sorted(held)]
 
 
 def called_processes(session: Session) -> list[Choice]:
@@ -51,18 +68,11 @@ def called_processes(session: Session) -> list[Choice]:
 def decisions(session: Session) -> list[Choice]:
     """Decisions in the deployed models' latest versions, by id."""
     found = {}
-    for key, version_id, _, _ in _latest_versions(session):
-        for name, content in session.execute(select(ProcessFile.name, ProcessFile.content).where(
-                ProcessFile.process_version_id == version_id, ProcessFile.name.like("%.dmn"))):
-            try:
-                root = parse_xml(content, name)
-            except ModelError:
-                continue
-            for element in root.iter():
-                if isinstance(element.tag, str) and etree.QName(element).localname == "decision" \
-                        and element.get("id"):
-                    found.setdefault(element.get("id"), Choice(
-                        element.get("id"), f"{element.get('name') or element.get('id')} ({key})"))
+    for key, root in _deployed_files(session, ".dmn"):
+        for element in root.iter():
+            if _local(element) == "decision" and element.get("id"):
+                found.setdefault(element.get("id"), Choice(
+                    element.get("id"), f"{element.get('name') or element.get('id')} ({key})"))
     return sorted(found.values(), key=lambda c: c.value)
 
 

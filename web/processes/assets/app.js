@@ -97,7 +97,7 @@ export function startModeler(createModeler) {
   function fitClearOfPalette() {
     var canvas = modeler.get('canvas');
     var palette = document.querySelector('#canvas .djs-palette');
-    var margin = (palette ? palette.getBoundingClientRect().width : 50) + 24;
+    var margin = (palette ? palette.getBoundingClientRect().right - $('canvas').getBoundingClientRect().left : 60) + 24;
     canvas.zoom('fit-viewport', 'auto');
     var box = canvas.viewbox(), size = canvas.getSize(), inner = box.inner;
     if (!inner.width || !inner.height) { return; }

@@ -28,6 +28,8 @@ export function CodeEntry(props) {
                      indentUnit.of('    '), syntaxHighlighting(defaultHighlightStyle, { fallback: true }),
                      keymap.of([indentWithTab].concat(defaultKeymap, historyKeymap)), python(),
                      EditorView.lineWrapping,
+                     // Leaving the editor commits at once, not a debounce later on another element.
+                     EditorView.domEventHandlers({ blur: function () { if (debounced.flush) { debounced.flush(); } } }),
                      EditorView.updateListener.of(function (update) {
                        var external = update.transactions.some(function (t) { return t.annotation(External); });
                        if (update.docChanged && !external) { debounced(update.state.doc.toString()); }

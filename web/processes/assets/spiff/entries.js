@@ -14,10 +14,10 @@ function services() {
            bpmnFactory: useService('bpmnFactory') };
 }
 
-function options(translate, choices, current) {
+function options(translate, choices, current, missing) {
   var list = [{ value: '', label: translate('(none)') }].concat(choices || []);
   if (current && !list.some(function (o) { return o.value === current; })) {
-    list.push({ value: current, label: current + ' ' + translate('(not deployed)') });
+    list.push({ value: current, label: current + ' ' + translate(missing || '(not deployed)') });
   }
   return list;
 }
@@ -81,10 +81,12 @@ export function PrePostEntry(props) {
 export function FormEntry(props) {
   var s = services(), element = props.element, name = props.property;
   var context = liandong(s.injector).context || {};
-  var forms = (context.forms ? context.forms() : []).map(function (f) { return { value: f, label: f }; });
+  var forms = (context.forms ? context.forms() : []).filter(function (f) {
+    return name === 'formUiSchemaFilename' ? /uischema/i.test(f) : !/uischema/i.test(f);
+  }).map(function (f) { return { value: f, label: f }; });
   return SelectEntry({ element: element, id: props.id,
     label: s.translate(props.id === 'formJsonSchemaFilename' ? 'Form' : 'Form layout (UI schema)'),
-    getOptions: function () { return options(s.translate, forms, propertyOf(getBusinessObject(element), name)); },
+    getOptions: function () { return options(s.translate, forms, propertyOf(getBusinessObject(element), name), '(no such form)'); },
     getValue: function () { return propertyOf(getBusinessObject(element), name); },
     setValue: function (v) { setProperty(s.injector, element, name, v); } });
 }
@@ -144,7 +146,7 @@ export function TimerValueEntry(props) {
 export function LaneRoleEntry(props) {
   var s = services(), element = props.element, bo = getBusinessObject(element);
   return SelectEntry({ element: element, id: 'laneRole', label: s.translate('Role of the people who work in this lane'),
-    getOptions: function () { return options(s.translate, liandong(s.injector).choices.roles, bo.name); },
+    getOptions: function () { return options(s.translate, liandong(s.injector).choices.roles, bo.name, '(nobody has this role yet)'); },
     getValue: function () { return bo.name || ''; },
     setValue: function (v) { s.modeling.updateProperties(element, { name: v || undefined }); } });
 }

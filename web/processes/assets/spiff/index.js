@@ -116,7 +116,6 @@ function groupsFor(element, translate) {
 }
 
 function SpiffPropertiesProvider(propertiesPanel, translate) {
-  propertiesPanel.registerProvider(500, this);
   this.getGroups = function (element) {
     return function (groups) {
       var general = groups.filter(function (g) { return g.id === 'general'; })[0];
@@ -130,6 +129,7 @@ function SpiffPropertiesProvider(propertiesPanel, translate) {
       return kept.slice(0, at).concat(ours, kept.slice(at));
     };
   };
+  propertiesPanel.registerProvider(500, this);
 }
 
 SpiffPropertiesProvider.$inject = ['propertiesPanel', 'translate'];

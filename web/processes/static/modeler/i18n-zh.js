@@ -183,7 +183,47 @@
     // hit policies
     'Unique': '唯一', 'First': '首个', 'Priority': '优先级', 'Any': '任一', 'Collect': '汇集',
     'Collect (Sum)': '汇集（求和）', 'Collect (Min)': '汇集（最小值）', 'Collect (Max)': '汇集（最大值）',
-    'Collect (Count)': '汇集（计数）', 'Rule order': '规则顺序', 'Output order': '输出顺序'
+    'Collect (Count)': '汇集（计数）', 'Rule order': '规则顺序', 'Output order': '输出顺序',
+    // the properties panel (bpmn-js-properties-panel and ours, web/processes/assets/spiff)
+    'General': '常规', 'Name': '名称', 'ID': '编号', 'Documentation': '说明文档', 'Element documentation': '元素说明',
+    'Process documentation': '流程说明', 'Executable': '可执行', 'Version tag': '版本标签', 'Process': '流程',
+    'Participant': '参与者', 'Process ID': '流程编号', 'Process name': '流程名称', 'Type': '类型', 'Value': '值',
+    'Multi-instance': '多实例', 'Loop cardinality': '循环次数', 'Completion condition': '完成条件',
+    'Message': '消息', 'Global message reference': '全局消息引用', 'Signal': '信号', 'Global signal reference': '全局信号引用',
+    'Error': '错误', 'Escalation': '升级', 'Link': '链接', 'Compensation': '补偿', 'Create new ...': '新建…',
+    '<none>': '<无>', '<empty>': '<空>', 'Timer': '定时器', 'Date': '日期', 'Duration': '时长', 'Cycle': '周期',
+    'ID must be unique.': '编号必须唯一。', 'ID must not be empty.': '编号不能为空。', 'ID must not contain spaces.': '编号不能含空格。',
+    'ID must be a valid QName.': '编号须为合法的 QName。', 'ID must not contain prefix.': '编号不能带前缀。',
+    'Select an element to edit its properties.': '选择一个元素以编辑其属性。',
+    'Multiple elements are selected. Select a single one to edit its properties.': '选中了多个元素。请只选一个来编辑其属性。',
+    'Condition': '条件', 'Condition (Python expression)': '条件（Python 表达式）',
+    'The flow is taken when this is true, for example: budget > 50000': '条件为真时走这条连线，例如：budget > 50000',
+    'Default flow of the gateway': '网关的默认连线', "Taken when no other flow's condition is true.": '其他连线的条件都不成立时走这条。',
+    'Script': '脚本', 'Script (Python)': '脚本（Python）', 'Pre- and post-scripts': '前置与后置脚本',
+    'Pre-script (runs before the task)': '前置脚本（环节开始前运行）', 'Post-script (runs after the task)': '后置脚本（环节完成后运行）',
+    'Form and instructions': '表单与说明', 'Form': '表单', 'Form layout (UI schema)': '表单布局（UI schema）',
+    'Instructions for the user (Markdown)': '给办理人的说明（Markdown）', 'Preview': '预览',
+    '(none)': '（无）', '(not deployed)': '（未部署）', 'English name': '英文名称',
+    'Value (ISO 8601 or an expression)': '值（ISO 8601 或表达式）',
+    'For example P3D, "2016-04-20T00:00:00+08:00", R3/2016-04-04T09:00:00+08:00/P1W, or a variable name':
+      '例如 P3D、"2016-04-20T00:00:00+08:00"、R3/2016-04-04T09:00:00+08:00/P1W，或一个变量名',
+    'Evaluated when a case reaches the timer.': '案件到达该定时器时才计算。', 'Next due': '下次到期',
+    'Lane': '泳道', 'Role of the people who work in this lane': '本泳道由哪个角色办理',
+    'Called process': '调用的流程', 'Decision': '决策', 'Message data': '消息数据',
+    'Variable that receives the message': '接收消息内容的变量', 'Message content (Python expression)': '消息内容（Python 表达式）',
+    '(nobody has this role yet)': '（尚无人担任此角色）', '(no such form)': '（没有这个表单）',
+    'Sequence Flow': '顺序流', 'Script Task': '脚本任务', 'User Task': '用户任务', 'Manual Task': '手工任务',
+    'Task': '任务', 'Service Task': '服务任务', 'Business Rule Task': '业务规则任务', 'Call Activity': '调用活动',
+    'Send Task': '发送任务', 'Receive Task': '接收任务', 'Sub Process': '子流程', 'Exclusive Gateway': '排他网关',
+    'Parallel Gateway': '并行网关', 'Inclusive Gateway': '包容网关', 'Event-based Gateway': '事件网关',
+    'Start Event': '开始事件', 'End Event': '结束事件', 'Lane': '泳道', 'Participant': '参与者',
+    'Timer Start Event': '定时开始事件', 'Message Start Event': '消息开始事件',
+    'Timer Boundary Event': '定时边界事件', 'Timer Boundary Event (Non Interrupting)': '定时边界事件（不中断）',
+    'Conditional Flow': '条件连线', 'Default Flow': '默认连线', 'Process': '流程', 'Collapsed Sub Process': '折叠子流程',
+    'Expanded Sub Process': '展开子流程', 'Message Boundary Event': '消息边界事件', 'Timer Start Event (Non Interrupting)': '定时开始事件（不中断）',
+    'Timer Intermediate Catch Event': '定时中间捕获事件', 'Message Intermediate Catch Event': '消息中间捕获事件',
+    'Message Intermediate Throw Event': '消息中间抛出事件', 'Message End Event': '消息结束事件',
+    'Open minimap': '打开小地图', 'Close minimap': '关闭小地图'
   };
 
   function makeTranslate(dictionary) {

@@ -1,0 +1,216 @@
+"""The modeler's properties panel in a real browser (issue 16): a process owner edits what a
+model does in the diagram (a script, a condition, a pre-script, a timer, a user task's form
+and instructions, a lane's role), deploys, and the deployed version runs with the new value.
+Live checks mark a broken expression as it is typed. Chinese and English; screenshots in
+test-artifacts/."""
+import shutil
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import select
+
+from engine.models.forms import FormStore
+from engine.people import identity
+from engine.storage import CaseTask, Timer, User
+from tests.conftest import DATA, ROOT
+
+pytestmark = pytest.mark.browser
+
+DEMO = DATA / "panel_demo.bpmn"
+EXCHANGE = ROOT / "processes" / "exchange" / "exchange.bpmn"
+
+
+@pytest.fixture
+def owner(live_server, browser, tmp_path):
+    """A function giving a process owner's page in a locale, the panel demo deployed."""
+    forms = tmp_path / "forms"
+    shutil.copytree(ROOT / "forms", forms)
+    live_server.engine.forms = FormStore(forms)
+    live_server.engine.deploy({"panel_demo.bpmn": DEMO.read_bytes()})
+    with live_server.engine.db.transaction() as s:
+        identity.create_user(s, "owner", password="secret-pass", display_name="流程负责人",
+                             memberships=[("ministry", "process_owner")])
+    pages = []
+
+    def page_in(locale, key="panel_demo"):
+        with live_server.engine.db.transaction() as s:
+            s.scalar(select(User).where(User.username == "owner")).locale = locale
+        page = browser.new_context(viewport={"width": 1400, "height": 900}).new_page()
+        page.set_default_timeout(15_000)
+        live_server.sign_in(page, "owner")
+        page.goto(f"{live_server.url}/processes/modeler?key={key}")
+        page.evaluate("window.liandongModeler.ready")
+        pages.append(page)
+        return page
+    yield page_in
+    for page in pages:
+        page.context.close()
+
+
+def select_element(page, element_id):
+    page.evaluate("id => { const m = window.liandongModeler.modeler; "
+                  "m.get('selection').select(m.get('elementRegistry').get(id)); }", element_id)
+    page.click("a[data-tab=element]")
+    page.wait_for_selector(f".bio-properties-panel-header-label:has-text('{element_id}'), "
+                           f".bio-properties-panel-header")
+
+
+def type_code(page, entry_id, text, saved=None):
+    """Replace the text of a CodeMirror entry of the panel, as typed, and wait until the
+    diagram holds it (`saved`: how it reads in the XML)."""
+    editor = page.locator(f"[data-entry-id='{entry_id}'] .cm-content")
+    editor.click()
+    page.keyboard.press("Control+A")
+    page.keyboard.press("Delete")
+    page.keyboard.type(text)
+    wait_saved(page, saved or text)
+
+
+def fill(page, entry_id, text, saved=None):
+    page.locator(f"#bio-properties-panel-{entry_id}").fill(text)
+    wait_saved(page, saved or text)
+
+
+def wait_saved(page, text):
+    for _ in range(50):
+        if text in xml_of(page):
+            return
+        page.wait_for_timeout(100)
+    raise AssertionError(f"{text!r} never reached the diagram")
+
+
+def deploy(page):
+    result = page.evaluate("window.liandongModeler.deploy()")
+    assert result["_status"] == 200, result
+    return result
+
+
+def open_tasks(engine, case_id):
+    with engine.db.read() as s:
+        return [t.element_id for t in s.scalars(select(CaseTask).where(
+            CaseTask.case_id == case_id, CaseTask.completed_at.is_(None)))]
+
+
+def xml_of(page):
+    return page.evaluate("window.liandongModeler.modeler.saveXML().then(r => r.xml)")
+
+
+def test_script_and_condition_edited_in_the_panel_change_the_path_taken(live_server, owner, artifacts):
+    engine = live_server.engine
+    page = owner("zh_CN")
+    assert page.locator("#canvas .djs-minimap").count() == 1
+    page.screenshot(path=str(artifacts / "properties-opened-zh.png"))
+
+    select_element(page, "Script_Score")
+    assert "脚本" in page.inner_text("#properties-panel")
+    type_code(page, "script", "score = 7")
+    select_element(page, "Flow_High")
+    fill(page, "conditionExpression", "score >= 7", saved="score &gt;= 7")
+    page.screenshot(path=str(artifacts / "properties-condition-zh.png"))
+
+    assert deploy(page)["version"] == 2
+    started = engine.start_case("panel_demo", "zj_staff", {})
+    assert open_tasks(engine, started.case_id) == ["Task_High"]
+    assert engine.case_data(started.case_id, "admin")["score"] == 7
+
+
+def test_pre_script_and_timer_edited_in_english_run_in_the_deployed_version(live_server, owner, artifacts):
+    engine = live_server.engine
+    page = owner("en")
+    select_element(page, "Task_Low")
+    assert "Pre-script" in page.inner_text("#properties-panel")
+    type_code(page, "preScript", "note = 'checked by the owner'")
+
+    select_element(page, "Timer_Remind")
+    value = page.locator("#bio-properties-panel-timerValue")
+    assert value.input_value() == "PT1H"
+    fill(page, "timerValue", "P2D")
+    page.wait_for_selector(".timer-meaning .timer-words:has-text('2 days')")
+    assert page.locator(".timer-meaning ol.timer-due li").count() == 1
+
+    page.select_option("#bio-properties-panel-timerType", "timeCycle")
+    value.fill("R3/2016-04-04T09:00:00+08:00/P1W")
+    page.wait_for_selector(".timer-meaning .timer-words:has-text('every Monday 09:00, 3 times')")
+    assert page.locator(".timer-meaning ol.timer-due li").all_inner_texts() == [
+        "2016-04-04 09:00", "2016-04-11 09:00", "2016-04-18 09:00"]
+    page.screenshot(path=str(artifacts / "properties-timer-en.png"))
+
+    page.select_option("#bio-properties-panel-timerType", "timeDuration")
+    fill(page, "timerValue", "P2D")
+    page.wait_for_selector(".timer-meaning .timer-words:has-text('2 days')")
+    assert deploy(page)["version"] == 2
+    started = engine.start_case("panel_demo", "zj_staff", {})
+    assert open_tasks(engine, started.case_id) == ["Task_Low"]
+    assert engine.case_data(started.case_id, "admin")["note"] == "checked by the owner"
+    with engine.db.read() as s:
+        due = s.scalar(select(Timer.due_at).where(Timer.case_id == started.case_id))
+    assert due.replace(tzinfo=None) == (engine.now() + timedelta(days=2)).replace(tzinfo=None)
+
+
+def test_timer_preview_in_chinese(owner, artifacts):
+    page = owner("zh_CN")
+    select_element(page, "Timer_Remind")
+    page.select_option("#bio-properties-panel-timerType", "timeCycle")
+    page.locator("#bio-properties-panel-timerValue").fill("R3/2016-04-04T09:00:00+08:00/P1W")
+    page.wait_for_selector(".timer-meaning .timer-words:has-text('每星期一 09:00，共 3 次')")
+    assert "下次到期" in page.inner_text(".timer-meaning")
+    page.screenshot(path=str(artifacts / "properties-timer-zh.png"))
+
+
+def test_form_and_instructions_chosen_in_the_panel_reach_the_task(live_server, owner, artifacts):
+    engine = live_server.engine
+    page = owner("zh_CN")
+    select_element(page, "Task_High")
+    page.select_option("#bio-properties-panel-formJsonSchemaFilename", "activity-plan-schema.json")
+    fill(page, "instructions", "## 推荐\n得分 **{{ score }}**，请填写推荐意见。", saved="请填写推荐意见")
+    page.wait_for_selector(".instructions-preview h2")
+    page.screenshot(path=str(artifacts / "properties-user-task-zh.png"))
+    select_element(page, "Script_Score")
+    type_code(page, "script", "score = 9")
+    assert deploy(page)["version"] == 2
+    started = engine.start_case("panel_demo", "zj_staff", {})
+    with engine.db.read() as s:
+        task = s.scalar(select(CaseTask).where(CaseTask.case_id == started.case_id,
+                                               CaseTask.completed_at.is_(None)))
+    assert task.element_id == "Task_High"
+    live_server.sign_in(page, "zj_staff")
+    page.goto(f"{live_server.url}/tasks/{task.id}")
+    assert "请填写推荐意见" in page.inner_text("main")
+    assert page.locator("form input, form select, form textarea").count() > 2  # the plan form
+
+
+def test_lane_role_chosen_from_the_roles_that_exist(live_server, owner, artifacts):
+    engine = live_server.engine
+    engine.deploy({"exchange.bpmn": EXCHANGE.read_bytes()})
+    page = owner("en", key="exchange")
+    lane = page.evaluate("window.liandongModeler.modeler.get('elementRegistry').filter("
+                         "e => e.type === 'bpmn:Lane' && e.businessObject.name === 'expert')[0].id")
+    select_element(page, lane)
+    options = page.locator("#bio-properties-panel-laneRole option").all_inner_texts()
+    assert {"ministry", "province", "expert"} <= set(options)
+    page.select_option("#bio-properties-panel-laneRole", "province")
+    page.screenshot(path=str(artifacts / "properties-lane-en.png"))
+    assert deploy(page)["version"] == 2
+    assert 'name="province"' in xml_of(page)
+
+
+def test_live_checks_mark_a_broken_condition_and_clear_when_fixed(owner, artifacts):
+    page = owner("zh_CN")
+    select_element(page, "Flow_High")
+    page.locator("#bio-properties-panel-conditionExpression").fill("score >")
+    page.wait_for_selector("[data-entry-id='conditionExpression'].has-error")
+    assert page.evaluate("window.liandongModeler.modeler.get('canvas').hasMarker('Flow_High', 'live-error')")
+    assert page.locator(".live-badge[data-element='Flow_High']").count() == 1
+    assert page.locator("li.problem[data-element='Flow_High']").count() == 1
+    page.screenshot(path=str(artifacts / "properties-live-error-zh.png"))
+    page.click("a[data-tab=problems]")
+    assert "条件" in page.inner_text("#problem-list")
+    page.screenshot(path=str(artifacts / "properties-problems-zh.png"))
+
+    select_element(page, "Flow_High")
+    page.locator("#bio-properties-panel-conditionExpression").fill("score > 6")
+    page.wait_for_selector("[data-entry-id='conditionExpression']:not(.has-error)")
+    page.wait_for_function("!window.liandongModeler.modeler.get('canvas').hasMarker('Flow_High', 'live-error')")
+    page.click("a[data-tab=problems]")
+    assert page.locator("li.problem").count() == 0
+    assert "没有问题" in page.inner_text("#problems-empty")
