@@ -166,12 +166,11 @@ def test_owner_adds_a_task_fixes_its_lint_warning_deploys_and_it_reaches_the_inb
     assert page.locator(".djs-overlay-container .lint-badge-warning").count() >= 1
     page.screenshot(path=str(modeler_site.artifacts / "modeler-lint-zh.png"))
 
-    # Give it a form through the element panel, and see the form's preview.
+    # Give it a form through the properties panel, and see the form's preview.
     page.evaluate("id => { const m = window.liandongModeler.modeler; "
                   "m.get('selection').select(m.get('elementRegistry').get(id)); }", new_id)
     page.click("a[data-tab=element]")
-    page.fill("#el-form", "exchange-organise-schema.json")
-    page.click("#el-apply")
+    page.select_option("#bio-properties-panel-formJsonSchemaFilename", "exchange-organise-schema.json")
     page.click("#btn-validate")
     page.wait_for_selector("#modeler-status.flash-success")
     assert page.locator(f"li.problem[data-element='{new_id}']").count() == 0
