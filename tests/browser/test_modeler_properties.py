@@ -199,6 +199,7 @@ def test_live_checks_mark_a_broken_condition_and_clear_when_fixed(owner, artifac
     select_element(page, "Flow_High")
     page.locator("#bio-properties-panel-conditionExpression").fill("score >")
     page.wait_for_selector("[data-entry-id='conditionExpression'].has-error")
+    assert "脚本语法错误" in page.inner_text("[data-entry-id='conditionExpression'] .bio-properties-panel-error")
     assert page.evaluate("window.liandongModeler.modeler.get('canvas').hasMarker('Flow_High', 'live-error')")
     assert page.locator(".live-badge[data-element='Flow_High']").count() == 1
     assert page.locator("li.problem[data-element='Flow_High']").count() == 1

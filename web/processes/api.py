@@ -17,6 +17,7 @@ from ..extensions import current_actor, current_engine
 from ..tasks.instructions import render_instructions
 from ..tasks.schema_form import form_class, layout, to_form_values
 from . import bp
+from .problem_words import problem_dict, words
 from .timer_words import with_words
 from .views import deployed_message, may_change, may_read
 
@@ -103,7 +104,7 @@ def load_model():
 
 
 def _problem_dicts(problems):
-    return [p.to_dict() for p in problems]
+    return [problem_dict(p) for p in problems]
 
 
 @bp.post("/api/validate")
@@ -194,7 +195,10 @@ def check_texts():
     engine's own sandbox compile and timer parser; a timer's meaning worded for the reader."""
     may_read()
     items = _payload().get("items")
-    return jsonify(results=[with_words(r) for r in current_engine().check_model_texts(items)])
+    results = current_engine().check_model_texts(items)
+    for result in results:
+        result["error"] = words(result["error"])
+    return jsonify(results=[with_words(r) for r in results])
 
 
 @bp.post("/api/instructions-preview")

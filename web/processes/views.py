@@ -12,6 +12,7 @@ from engine.models import drafts as model_drafts, versions as model_versions
 from engine.errors import InvalidData
 
 from ..extensions import current_actor, current_engine
+from .problem_words import problem_dict
 from . import bp
 
 UPLOAD_SUFFIXES = (".bpmn", ".dmn", ".json")
@@ -103,7 +104,7 @@ def upload():
             current_actor(), files, key=key)
     except ModelError as err:
         return render_template("processes/problems.html", message=str(err),
-                               problems=err.problems), 422
+                               problems=[problem_dict(p) for p in err.problems]), 422
     flash(deployed_message(process_key, version, created), "success" if created else "info")
     for warning in warnings:
         flash(str(warning), "warning")

@@ -5,7 +5,7 @@ import re
 
 import pytest
 
-from tests.conftest import bpmn
+from tests.conftest import DATA, bpmn
 from web import create_app
 
 
@@ -41,7 +41,7 @@ def test_timer_meaning_in_chinese_and_english(app, owner):
 
 def test_errors_and_bad_requests(app, owner):
     result = _check(owner, [{"kind": "script", "text": "import os"}, {"kind": "expression", "text": "a > 1"}])
-    assert not result[0]["ok"] and "import" in result[0]["error"] and result[1]["ok"]
+    assert not result[0]["ok"] and result[0]["error"] == "脚本不能导入模块。" and result[1]["ok"]
     assert _json(owner, "/processes/api/check", {"items": "nope"}).status_code == 422
     assert _json(owner, "/processes/api/check", []).status_code == 422
 
@@ -61,3 +61,15 @@ def test_modeler_page_has_the_bundle_and_the_choices(app, owner):
     assert {"value": "plan_review", "label": "Plan review (plan_review)"} in config["choices"]["processes"]
     assert "province" in {c["value"] for c in config["choices"]["roles"]}
     assert config["urls"]["check"] == "/processes/api/check"
+
+
+def test_problems_are_worded_in_the_readers_language(app, owner):
+    xml = (DATA / "panel_demo.bpmn").read_text("utf-8").replace("score &gt; 5", "score &gt;")
+    zh = _json(owner, "/processes/api/validate", {"files": {"panel_demo.bpmn": xml}}).get_json()["problems"]
+    messages = {p["rule"]: p["message"] for p in zh}
+    assert messages["script-compile"].startswith("条件无法编译：脚本语法错误")
+    assert messages["user-task-form"] == "这个用户任务没有表单。"
+    assert _check(owner, [{"kind": "script", "text": "import os"}])[0]["error"] == "脚本不能导入模块。"
+    owner.post("/locale", data={"locale": "en"})
+    en = _json(owner, "/processes/api/validate", {"files": {"panel_demo.bpmn": xml}}).get_json()["problems"]
+    assert {p["rule"]: p["message"] for p in en}["user-task-form"] == "This user task has no form."

@@ -166,8 +166,11 @@ def test_diff_page_and_migration_page(app, owner):
 
 def test_modeler_page_and_vendor_files(owner):
     page = owner.get("/processes/modeler?key=plan_review").get_data(as_text=True)
-    assert "/vendor/bpmn-js/bpmn-modeler.production.min.js" in page
+    assert "/processes/static/build/modeler.bundle.js" in page  # bpmn-js, bundled by make install
+    assert "/vendor/dmn-js/dmn-modeler.production.min.js" in page
     assert "modeler/i18n-zh.js" in page
+    with owner.get("/processes/static/build/modeler.bundle.js") as bundle:
+        assert bundle.status_code == 200 and len(bundle.data) > 500_000
     with owner.get("/vendor/bpmn-js/bpmn-modeler.production.min.js") as script:
         assert script.status_code == 200 and len(script.data) > 100_000
     assert owner.get("/vendor/bpmn-js/../package.json").status_code == 404
