@@ -1,5 +1,6 @@
-"""The browser libraries npm installs from package.json (bpmn-js, dmn-js), served from their
-own dist folders as they are: no bundler, nothing of ours in node_modules."""
+"""The browser libraries npm installs from package.json (bpmn-js's viewers, dmn-js), served
+from their own dist folders as they are, nothing of ours in node_modules. (The BPMN modeler
+is a bundle built by `make install`: web/processes/assets.)"""
 from pathlib import Path
 
 from flask import Blueprint, abort, send_from_directory

@@ -11,10 +11,31 @@ export function startModeler(createModeler) {
 
   var translation = window.LiandongModelerI18n.translateModule(config.locale);
   // The panel's choices: forms are those of the model (its forms/ files) and those on the server.
-  config.context = { forms: function () {
-    var names = Object.keys(state.forms).concat(config.choices.forms || []);
-    return names.filter(function (n, i) { return names.indexOf(n) === i; }).sort();
-  } };
+  // Call activities and business rule tasks run what is in the model's own files (the engine
+  // parses them together), so those come first, then the deployed ones.
+  function idsIn(pattern) {
+    var found = [];
+    Object.keys(state.files).forEach(function (name) {
+      var text = name === state.current && state.editor === 'bpmn' ? '' : state.files[name] || '';
+      text.replace(pattern, function (_, id, label) { found.push({ value: id, label: (label || id) + ' (' + name + ')' }); });
+    });
+    return found;
+  }
+  config.context = {
+    forms: function () {
+      var names = Object.keys(state.forms).concat(config.choices.forms || []);
+      return names.filter(function (n, i) { return names.indexOf(n) === i; }).sort();
+    },
+    processes: function (current) {
+      var own = idsIn(/<(?:\w+:)?process\b[^>]*?\bid="([^"]+)"(?:[^>]*?\bname="([^"]*)")?/g);
+      var defs = modeler.getDefinitions && modeler.getDefinitions();
+      ((defs && defs.rootElements) || []).forEach(function (e) {
+        if (e.$type === 'bpmn:Process' && e.id !== current) { own.push({ value: e.id, label: (e.name || e.id) + ' (' + state.current + ')' }); }
+      });
+      return own;
+    },
+    decisions: function () { return idsIn(/<(?:\w+:)?decision\b[^>]*?\bid="([^"]+)"(?:[^>]*?\bname="([^"]*)")?/g); }
+  };
   var modeler = createModeler(config, translation);
   // .dmn files open in dmn-js's editor, on their decision table (the DRD one click away).
   // (dmn-js drops `common.additionalModules`: each view gets the translation itself.)

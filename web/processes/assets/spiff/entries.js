@@ -22,6 +22,19 @@ function options(translate, choices, current, missing) {
   return list;
 }
 
+function context(injector) { return liandong(injector).context || {}; }
+
+/** The model's own choices first, then deployed ones not among them. */
+function merged(own, deployed) {
+  var seen = {};
+  return own.concat(deployed || []).filter(function (o) { return seen[o.value] ? false : (seen[o.value] = true); });
+}
+
+function processOf(bo) {
+  while (bo && bo.$type !== 'bpmn:Process') { bo = bo.$parent; }
+  return bo && bo.id;
+}
+
 export function liandong(injector) {
   return injector.get('config').liandong || { choices: {}, context: {} };
 }
@@ -154,7 +167,10 @@ export function LaneRoleEntry(props) {
 export function CalledElementEntry(props) {
   var s = services(), element = props.element, bo = getBusinessObject(element);
   return SelectEntry({ element: element, id: 'calledElement', label: s.translate('Called process'),
-    getOptions: function () { return options(s.translate, liandong(s.injector).choices.processes, bo.calledElement); },
+    getOptions: function () {
+      var own = context(s.injector).processes ? context(s.injector).processes(processOf(bo)) : [];
+      return options(s.translate, merged(own, liandong(s.injector).choices.processes), bo.calledElement);
+    },
     getValue: function () { return bo.calledElement || ''; },
     setValue: function (v) { s.modeling.updateProperties(element, { calledElement: v || undefined }); } });
 }
@@ -163,7 +179,8 @@ export function CalledDecisionEntry(props) {
   var s = services(), element = props.element, type = 'spiffworkflow:CalledDecisionId';
   return SelectEntry({ element: element, id: 'calledDecision', label: s.translate('Decision'),
     getOptions: function () {
-      return options(s.translate, liandong(s.injector).choices.decisions, bodyOf(getBusinessObject(element), type));
+      var own = context(s.injector).decisions ? context(s.injector).decisions() : [];
+      return options(s.translate, merged(own, liandong(s.injector).choices.decisions), bodyOf(getBusinessObject(element), type));
     },
     getValue: function () { return bodyOf(getBusinessObject(element), type); },
     setValue: function (v) { setBody(s.injector, element, type, v); } });
