@@ -179,6 +179,23 @@ def test_form_and_instructions_chosen_in_the_panel_reach_the_task(live_server, o
     assert page.locator("form input, form select, form textarea").count() > 2  # the plan form
 
 
+def test_decision_chosen_from_the_models_own_files_runs(live_server, owner, artifacts):
+    engine = live_server.engine
+    engine.deploy({name: (DATA / name).read_bytes() for name in ("rule_demo.bpmn", "discount.dmn", "discount_v2.dmn")})
+    page = owner("en", key="rule_demo")
+    select_element(page, "Rule_Discount")
+    decision = page.locator("#bio-properties-panel-calledDecision")
+    assert decision.input_value() == "Decision_discount"
+    labels = page.locator("#bio-properties-panel-calledDecision option").all_inner_texts()
+    assert "Discount by tier, 2016 rates (discount_v2.dmn)" in labels
+    decision.select_option("Decision_discount_v2")
+    wait_saved(page, "<spiffworkflow:calledDecisionId>Decision_discount_v2</spiffworkflow:calledDecisionId>")
+    page.screenshot(path=str(artifacts / "properties-decision-en.png"))
+    assert deploy(page)["version"] == 2
+    started = engine.start_case("rule_demo", "zj_staff", {})
+    assert engine.case_data(started.case_id, "admin")["discount"] == 0.25
+
+
 def test_lane_role_chosen_from_the_roles_that_exist(live_server, owner, artifacts):
     engine = live_server.engine
     engine.deploy({"exchange.bpmn": EXCHANGE.read_bytes()})

@@ -122,7 +122,9 @@ export function startModeler(createModeler) {
     canvas.zoom('fit-viewport', 'auto');
     var box = canvas.viewbox(), size = canvas.getSize(), inner = box.inner;
     if (!inner.width || !inner.height) { return; }
-    var scale = Math.min((size.width - margin - 24) / inner.width, (size.height - 48) / inner.height, 1.2);
+    var toggle = document.querySelector('#canvas .djs-minimap');
+    var right = (toggle ? toggle.getBoundingClientRect().width : 0) + 36;  // clear of the minimap's toggle
+    var scale = Math.min((size.width - margin - right) / inner.width, (size.height - 48) / inner.height, 1.2);
     canvas.zoom(scale);
     canvas.viewbox({ x: inner.x - margin / scale, y: inner.y - 24 / scale,
                      width: size.width / scale, height: size.height / scale });

@@ -87,7 +87,7 @@ function LiveChecks(eventBus, elementRegistry, canvas, overlays, selection, conf
         (self.results[item.element] = self.results[item.element] || {})[item.entry] = result;
         if (result.error) {
           problems.push({ element_id: item.element, entry: item.entry, severity: 'error', rule: 'live-' + item.kind,
-                          message: result.error, line: result.line });
+                          message: result.error, text_line: result.line });
         }
       });
       mark();
