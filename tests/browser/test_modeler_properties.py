@@ -162,6 +162,10 @@ def test_form_and_instructions_chosen_in_the_panel_reach_the_task(live_server, o
     page = owner("zh_CN")
     select_element(page, "Task_High")
     page.select_option("#bio-properties-panel-formJsonSchemaFilename", "activity-plan-schema.json")
+    fill(page, "nameEn", "Recommend for the exhibition")  # issue 17's English name, beside the form
+    xml = xml_of(page)
+    assert '<spiffworkflow:property name="formJsonSchemaFilename" value="activity-plan-schema.json" />' in xml
+    assert '<spiffworkflow:property name="name_en" value="Recommend for the exhibition" />' in xml
     fill(page, "instructions", "## 推荐\n得分 **{{ score }}**，请填写推荐意见。", saved="请填写推荐意见")
     page.wait_for_selector(".instructions-preview h2")
     page.screenshot(path=str(artifacts / "properties-user-task-zh.png"))
@@ -231,4 +235,4 @@ def test_live_checks_mark_a_broken_condition_and_clear_when_fixed(owner, artifac
     page.wait_for_function("!window.liandongModeler.modeler.get('canvas').hasMarker('Flow_High', 'live-error')")
     page.click("a[data-tab=problems]")
     assert page.locator("li.problem").count() == 0
-    assert "没有问题" in page.inner_text("#problems-empty")
+    assert "表达式、脚本和定时器没有问题" in page.inner_text("#problems-empty")

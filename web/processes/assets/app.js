@@ -279,7 +279,8 @@ export function startModeler(createModeler) {
     count.style.display = state.problems.length ? '' : 'none';
     count.textContent = state.problems.length;
     $('problems-empty').hidden = state.problems.length > 0;
-    $('problems-empty').textContent = state.checked ? text.noProblems : text.validateFirst;
+    $('problems-empty').textContent = state.checked === 'full' ? text.valid :
+      state.checked === 'live' ? text.noProblems : text.validateFirst;
     showMarkers();
     if (!quiet) { showTab('problems'); }
   }
@@ -289,7 +290,7 @@ export function startModeler(createModeler) {
     state.liveProblems = event.problems.map(function (p) {
       return Object.assign({ file: state.current }, p, { where: text.entries[p.entry] || p.entry });
     });
-    state.checked = true;
+    state.checked = state.checked || 'live';
     showProblems(state.serverProblems, true);
   });
 
@@ -306,7 +307,7 @@ export function startModeler(createModeler) {
       return request(config.urls.validate, { files: files });
     }).then(function (data) {
       if (data._status !== 200) { status(data.message || text.failed, 'error'); return data; }
-      state.checked = true;
+      state.checked = 'full';
       showProblems(data.problems);
       if (data.errors) { status(text.invalid.replace('{n}', data.errors), 'error'); }
       else if (data.warnings) { status(text.noErrors + ' ' + text.warnings.replace('{n}', data.warnings), 'info'); }
