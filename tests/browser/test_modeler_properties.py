@@ -200,6 +200,22 @@ def test_decision_chosen_from_the_models_own_files_runs(live_server, owner, arti
     assert engine.case_data(started.case_id, "admin")["discount"] == 0.25
 
 
+def test_multi_instance_collection_survives_opening_and_is_edited_by_name(live_server, owner, artifacts):
+    engine = live_server.engine
+    engine.deploy({"mi_demo.bpmn": (DATA / "mi_demo.bpmn").read_bytes()})
+    page = owner("zh_CN", key="mi_demo")
+    assert "<bpmn:loopDataInputRef>cities</bpmn:loopDataInputRef>" in xml_of(page)  # not dropped by bpmn-js
+    assert page.evaluate("window.liandongModeler.deploy()")["created"] is False  # nothing changed
+    select_element(page, "Task_Visit")
+    assert page.locator("#bio-properties-panel-miCollection").input_value() == "cities"
+    fill(page, "miCollection", "venues", saved="<bpmn:loopDataInputRef>venues</bpmn:loopDataInputRef>")
+    fill(page, "miElement", "venue", saved='name="venue"')
+    page.screenshot(path=str(artifacts / "properties-multi-instance-zh.png"))
+    assert deploy(page)["version"] == 2
+    started = engine.start_case("mi_demo", "zj_staff", {"venues": ["杭州", "宁波", "温州"]})
+    assert open_tasks(engine, started.case_id) == ["Task_Visit"] * 3
+
+
 def test_lane_role_chosen_from_the_roles_that_exist(live_server, owner, artifacts):
     engine = live_server.engine
     engine.deploy({"exchange.bpmn": EXCHANGE.read_bytes()})

@@ -7,6 +7,7 @@ import { useService } from 'bpmn-js-properties-panel';
 import { getBusinessObject, is } from 'bpmn-js/lib/util/ModelUtil';
 import { bodyOf, propertyOf, setBody, setProperty } from './extensions.js';
 import { CodeEntry } from './code-entry.js';
+import { variableRef } from './loop-refs.js';
 
 function services() {
   return { translate: useService('translate'), debounce: useService('debounceInput'),
@@ -202,4 +203,22 @@ export function MessageDataEntry(props) {
 
 export function bodyOfInstructions(element) {
   return bodyOf(getBusinessObject(element), 'spiffworkflow:InstructionsForEndUser');
+}
+
+// -- multi-instance: the collection and the element variable (by name, as SpiffWorkflow reads them)
+
+export function MultiInstanceEntry(props) {
+  var s = services(), element = props.element, loop = getBusinessObject(element).loopCharacteristics;
+  var moddle = s.injector.get('moddle'), what = props.what;
+  var labels = { loopDataInputRef: 'Collection to go through (variable)', inputDataItem: 'Element variable (each item)',
+                 loopDataOutputRef: 'Collection of the results (variable)', outputDataItem: 'Result variable (each item)' };
+  return TextFieldEntry({ element: element, id: props.id, label: s.translate(labels[what]), debounce: s.debounce,
+    getValue: function () { var v = loop.get(what); return (v && (v.name || v.id)) || ''; },
+    setValue: function (v) {
+      var changes = {};
+      v = (v || '').trim();
+      changes[what] = /Item$/.test(what) ? (v ? s.bpmnFactory.create('bpmn:DataInput', { id: v, name: v }) : undefined)
+        : variableRef(moddle, v);
+      s.modeling.updateModdleProperties(element, loop, changes);
+    } });
 }

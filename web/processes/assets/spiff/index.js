@@ -8,6 +8,7 @@ import { useService } from 'bpmn-js-properties-panel';
 import { getBusinessObject, is, isAny } from 'bpmn-js/lib/util/ModelUtil';
 import { isCodeEdited } from './code-entry.js';
 import * as E from './entries.js';
+import LoopReferencesModule from './loop-refs.js';
 
 function entry(id, component, isEdited, extra) {
   return Object.assign({ id: id, component: component, isEdited: isEdited }, extra || {});
@@ -122,6 +123,14 @@ function SpiffPropertiesProvider(propertiesPanel, translate) {
       if (general && !is(element, 'bpmn:Process') && !is(element, 'bpmn:Collaboration') && 'name' in getBusinessObject(element).$descriptor.propertiesByName) {
         general.entries.push(entry('nameEn', E.NameEnEntry, isTextFieldEntryEdited));
       }
+      var loop = getBusinessObject(element).loopCharacteristics;
+      var multi = groups.filter(function (g) { return g.id === 'multiInstance'; })[0];
+      if (multi && loop && is(loop, 'bpmn:MultiInstanceLoopCharacteristics')) {
+        multi.entries = [['miCollection', 'loopDataInputRef'], ['miElement', 'inputDataItem'],
+                         ['miOutputCollection', 'loopDataOutputRef'], ['miOutputElement', 'outputDataItem']]
+          .map(function (pair) { return entry(pair[0], E.MultiInstanceEntry, isTextFieldEntryEdited, { what: pair[1] }); })
+          .concat(multi.entries);
+      }
       var ours = groupsFor(element, translate);
       var replaced = ours.map(function (g) { return g.id; });
       var kept = groups.filter(function (g) { return replaced.indexOf(g.id) < 0; });
@@ -134,4 +143,5 @@ function SpiffPropertiesProvider(propertiesPanel, translate) {
 
 SpiffPropertiesProvider.$inject = ['propertiesPanel', 'translate'];
 
-export default { __init__: ['spiffPropertiesProvider'], spiffPropertiesProvider: ['type', SpiffPropertiesProvider] };
+export default { __depends__: [LoopReferencesModule], __init__: ['spiffPropertiesProvider'],
+                 spiffPropertiesProvider: ['type', SpiffPropertiesProvider] };

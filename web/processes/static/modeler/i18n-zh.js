@@ -223,6 +223,8 @@
     'Expanded Sub Process': '展开子流程', 'Message Boundary Event': '消息边界事件', 'Timer Start Event (Non Interrupting)': '定时开始事件（不中断）',
     'Timer Intermediate Catch Event': '定时中间捕获事件', 'Message Intermediate Catch Event': '消息中间捕获事件',
     'Message Intermediate Throw Event': '消息中间抛出事件', 'Message End Event': '消息结束事件',
+    'Collection to go through (variable)': '逐项处理的集合（变量）', 'Element variable (each item)': '每一项的变量名',
+    'Collection of the results (variable)': '结果集合（变量）', 'Result variable (each item)': '每项结果的变量名',
     'Open minimap': '打开小地图', 'Close minimap': '关闭小地图'
   };
 
