@@ -216,6 +216,23 @@ def test_multi_instance_collection_survives_opening_and_is_edited_by_name(live_s
     assert open_tasks(engine, started.case_id) == ["Task_Visit"] * 3
 
 
+def test_called_process_chosen_from_the_models_own_files_runs(live_server, owner, artifacts):
+    engine = live_server.engine
+    folder = DATA / "call_demo"
+    assert engine.deploy({p.name: p.read_bytes() for p in folder.iterdir()})[:3] == ("call_demo", 1, True)
+    page = owner("en", key="call_demo")
+    select_element(page, "Call_Book")
+    called = page.locator("#bio-properties-panel-calledElement")
+    assert called.input_value() == "Book_by_phone"
+    assert "Book online (helpers.bpmn)" in page.locator("#bio-properties-panel-calledElement option").all_inner_texts()
+    called.select_option("Book_online")
+    wait_saved(page, 'calledElement="Book_online"')
+    page.screenshot(path=str(artifacts / "properties-call-activity-en.png"))
+    assert deploy(page)["version"] == 2
+    started = engine.start_case("call_demo", "zj_staff", {})
+    assert engine.case_data(started.case_id, "admin")["booked_by"] == "online"
+
+
 def test_lane_role_chosen_from_the_roles_that_exist(live_server, owner, artifacts):
     engine = live_server.engine
     engine.deploy({"exchange.bpmn": EXCHANGE.read_bytes()})
