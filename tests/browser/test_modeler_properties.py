@@ -99,6 +99,7 @@ def test_script_and_condition_edited_in_the_panel_change_the_path_taken(live_ser
     engine = live_server.engine
     page = owner("zh_CN")
     assert page.locator("#canvas .djs-minimap").count() == 1
+    assert page.locator("#canvas .djs-minimap.open").count() == 0  # a small model needs none
     page.screenshot(path=str(artifacts / "properties-opened-zh.png"))
 
     select_element(page, "Script_Score")
@@ -231,6 +232,22 @@ def test_called_process_chosen_from_the_models_own_files_runs(live_server, owner
     assert deploy(page)["version"] == 2
     started = engine.start_case("call_demo", "zj_staff", {})
     assert engine.case_data(started.case_id, "admin")["booked_by"] == "online"
+
+
+def test_a_large_model_opens_fitted_clear_of_the_palette_with_the_minimap(live_server, owner, artifacts):
+    campaign = ROOT / "processes" / "campaign"
+    live_server.engine.deploy({p.name: p.read_bytes() for p in campaign.iterdir() if p.suffix == ".bpmn"},
+                              form_exists=lambda name: True)
+    page = owner("zh_CN", key="campaign")
+    assert page.locator("#canvas .djs-minimap.open").count() == 1
+    palette = page.locator("#canvas .djs-palette").bounding_box()
+    drawn = page.locator("#canvas .djs-container > svg g.viewport").first.bounding_box()
+    canvas = page.locator("#canvas").bounding_box()
+    minimap = page.locator("#canvas .djs-minimap").bounding_box()
+    assert drawn["x"] > palette["x"] + palette["width"]  # clear of the palette
+    assert drawn["y"] + drawn["height"] < minimap["y"]  # and of the minimap
+    assert drawn["width"] > canvas["width"]  # readable, not squeezed: the minimap finds the rest
+    page.screenshot(path=str(artifacts / "properties-large-model-zh.png"))
 
 
 def test_lane_role_chosen_from_the_roles_that_exist(live_server, owner, artifacts):

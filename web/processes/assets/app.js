@@ -113,23 +113,27 @@ export function startModeler(createModeler) {
     });
   }
 
-  /** Fit the diagram to the canvas, leaving the palette (top left) and the minimap (top
-      right) clear, and open the minimap for a large model. */
+  /** Fit the diagram to the canvas, clear of the palette (top left) and the minimap's toggle
+      (bottom left). A model too large to read when fitted is shown from its start at a
+      readable scale, with the minimap (bottom right) open to find the rest. */
+  var READABLE = 0.6;
   function fitClearOfPalette() {
-    var canvas = modeler.get('canvas');
+    var canvas = modeler.get('canvas'), minimap = modeler.get('minimap', false);
+    if (minimap) { minimap.close(); }
     var palette = document.querySelector('#canvas .djs-palette');
-    var margin = (palette ? palette.getBoundingClientRect().right - $('canvas').getBoundingClientRect().left : 60) + 24;
+    var left = (palette ? palette.getBoundingClientRect().right - $('canvas').getBoundingClientRect().left : 60) + 24;
+    var toggle = document.querySelector('#canvas .djs-minimap');  // bottom left, closed: keep above it
+    var bottom = (toggle ? toggle.getBoundingClientRect().height : 0) + 36;
     canvas.zoom('fit-viewport', 'auto');
-    var box = canvas.viewbox(), size = canvas.getSize(), inner = box.inner;
+    var size = canvas.getSize(), inner = canvas.viewbox().inner;
     if (!inner.width || !inner.height) { return; }
-    var toggle = document.querySelector('#canvas .djs-minimap');
-    var right = (toggle ? toggle.getBoundingClientRect().width : 0) + 36;  // clear of the minimap's toggle
-    var scale = Math.min((size.width - margin - right) / inner.width, (size.height - 48) / inner.height, 1.2);
+    var fitted = Math.min((size.width - left - 36) / inner.width, (size.height - 24 - bottom) / inner.height, 1.2);
+    var scale = Math.max(fitted, READABLE);
     canvas.zoom(scale);
-    canvas.viewbox({ x: inner.x - margin / scale, y: inner.y - 24 / scale,
+    var top = fitted < READABLE ? 24 : Math.max(24, (size.height - bottom + 12 - inner.height * scale) / 2);
+    canvas.viewbox({ x: inner.x - left / scale, y: inner.y - top / scale,
                      width: size.width / scale, height: size.height / scale });
-    var minimap = modeler.get('minimap', false);
-    if (minimap) { if (inner.width * scale > size.width * 0.9 || scale < 0.6) { minimap.open(); } else { minimap.close(); } }
+    if (minimap && fitted < READABLE) { minimap.open(); }
   }
 
   function open(name) {
