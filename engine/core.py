@@ -6,7 +6,8 @@ with its permission checked inside; they only read through `engine.db.read()` se
 the read functions of engine.reading and engine.people.
 """
 from engine.case.fired_timers import Overtaken
-from engine.commands import attachments, lifecycle, links, repair, start, start_timers, tasks, timers
+from engine.commands import (attachments, incidents, lifecycle, links, repair, start, start_timers, tasks,
+                             timers)
 from engine.reading import inbox as queries
 from engine.clock import Clock
 from engine.clock import install as install_clock
@@ -226,8 +227,9 @@ class Engine:
     def unclaim_task(self, task_id, user):
         tasks.unclaim_task(self, user, task_id)
 
-    def reassign_task(self, task_id, user, assignee):
-        tasks.reassign_task(self, self.actor(user), task_id, assignee)
+    def reassign_task(self, task_id, user, assignee, reason=""):
+        """Hand an open task to a person holding its lane's role (admins; engine.commands.tasks)."""
+        tasks.reassign_task(self, user, task_id, assignee, reason)
 
     def suspend_case(self, case_id, user, reason=""):
         lifecycle.suspend_case(self, self.actor(user), case_id, reason)
@@ -242,6 +244,16 @@ class Engine:
     def edit_case_data(self, case_id, user, changes: dict, reason: str, remove=()) -> dict:
         """An administrator corrects a case's data (engine.commands.repair); audited."""
         return repair.edit_case_data(self, self.actor(user), case_id, changes, reason, remove)
+
+    def plan_case_data(self, case_id, user, data: dict) -> repair.DataEdit:
+        """What saving `data` as the case's whole data would change, checked against the
+        forms (nothing written): the page shows its diff before `replace_case_data`."""
+        return repair.plan_data_edit(self, user, case_id, data)
+
+    def replace_case_data(self, case_id, user, data: dict, reason: str) -> dict:
+        """Make `data` the case's whole data (keys left out are removed); audited with the diff."""
+        plan = repair.plan_data_edit(self, user, case_id, data)
+        return repair.edit_case_data(self, self.actor(user), case_id, plan.changes, reason, plan.remove)
 
     def retry_case(self, case_id, user, reason: str):
         """An administrator completes again the task whose completion failed."""
@@ -276,6 +288,37 @@ class Engine:
     def retry_incident(self, incident_id, user, data=None):
         return timers.retry_incident(self, self.actor(user), incident_id, data)
 
+    # -- operators: incidents and timers by hand (engine.commands.incidents) -----------------
+
+    def retry_incidents(self, user, keys, comment: str) -> dict:
+        """Retry incidents named by key (`timer-<id>`, `case-<id>`), each its own command."""
+        return incidents.retry_incidents(self, user, list(keys), comment)
+
+    def resolve_incident(self, user, key: str, comment: str) -> None:
+        incidents.resolve_incident(self, user, key, comment)
+
+    def fire_timer_now(self, timer_id: int, user, reason: str) -> None:
+        incidents.fire_timer_now(self, user, timer_id, reason)
+
+    def incidents(self, user, case_id=None, **filters):
+        from engine.reading import operations
+        with self.db.read() as session:
+            return operations.incidents(session, self.actors.resolve(session, user),
+                                        operations.Filters(**filters), case_id=case_id)
+
+    def timer_list(self, user, view="pending", **filters):
+        """A page of case timers (engine.reading.operations), with each element's name."""
+        from engine.reading import operations
+        with self.db.read() as session:
+            found = operations.timers(session, self.actors.resolve(session, user), self.now(), view,
+                                      operations.Filters(**filters))
+            names = {}
+            for row in found.rows:
+                spec = self.specs.get(session, row.process_version_id)
+                names[row.id] = _element_name(spec, row.element_id)
+        found.names = names
+        return found
+
     # -- operations -------------------------------------------------------------------------
 
     def backup(self, path):
@@ -285,3 +328,11 @@ class Engine:
     def restore(self, path):
         """Restore an archive made by `backup` into this engine's empty database."""
         return backups.restore(self, path)
+
+
+def _element_name(spec, element_id: str) -> str:
+    for process in (spec.spec, *spec.subprocess_specs.values()):
+        task_spec = process.task_specs.get(element_id)
+        if task_spec is not None:
+            return task_spec.bpmn_name or element_id
+    return element_id

@@ -1,31 +1,57 @@
-"""Suspend, resume and terminate a case: an administrator's or the starter's commands."""
+"""Suspend, resume and terminate a case: an administrator's commands, each with a reason
+kept in the case's history.
+
+A suspended case takes no step: its tasks cannot be completed or claimed, its messages
+wait, and its timers are set aside (their rows cancelled). Resuming advances the workflow,
+so a timer that fell due while the case was suspended fires then, once, with its
+`timer_fired` event after the `case_resumed` one's command.
+"""
 from sqlalchemy import select
 
 from engine.case.failures import engine_errors
 from engine.case.opened import open_case
 from engine.case.projection import drop_all_timers
-from engine.errors import Conflict, Forbidden, NotFound
+from engine.errors import Conflict, Forbidden, InvalidData, NotFound
+from engine.people.identity import ADMIN
 from engine.storage import Case, CaseTask
 
-
-def _may_manage(actor, case: Case) -> bool:
-    if actor.is_auditor_only:
-        return False
-    return actor.is_system or actor.username == case.started_by or (
-        actor.has_role("admin") and actor.sees_path(case.org_path))
+MAX_REASON = 1000
 
 
-def _guard(session, case_id, actor) -> None:
+def is_operator(actor) -> bool:
+    """An administrator (or the system): who runs cases by hand."""
+    return not actor.is_auditor_only and (actor.is_system or ADMIN in actor.roles)
+
+
+def require_operator(actor, doing: str) -> None:
+    if not is_operator(actor):
+        raise Forbidden(f"Only an administrator may {doing}.")
+
+
+def require_reason(reason) -> str:
+    """The reason, stripped; InvalidData when it is missing or too long."""
+    reason = reason.strip() if isinstance(reason, str) else ""
+    if not reason:
+        raise InvalidData("Say why (a reason is required and kept in the case's history).",
+                          {"reason": ["is required"]})
+    if len(reason) > MAX_REASON:
+        raise InvalidData(f"The reason is longer than {MAX_REASON} characters.",
+                          {"reason": ["is too long"]})
+    return reason
+
+
+def _guard(session, case_id, actor, doing: str) -> None:
     case = session.get(Case, case_id)
-    if case is None or not (actor.sees_path(case.org_path) or actor.username == case.started_by):
+    if case is None or not actor.sees_path(case.org_path):
         raise NotFound(f"Case {case_id} does not exist.")
-    if not _may_manage(actor, case):
-        raise Forbidden(f"'{actor.username}' may not suspend, resume or terminate case {case_id}.")
+    require_operator(actor, f"{doing} case {case_id}")
 
 
-def suspend_case(engine, actor, case_id: int, reason: str = "") -> None:
+def suspend_case(engine, actor, case_id: int, reason: str) -> None:
+    reason = require_reason(reason)
     with engine.db.transaction() as session:
-        _guard(session, case_id, actor)
+        actor = engine.actors.resolve(session, actor)
+        _guard(session, case_id, actor, "suspend")
         with open_case(engine, session, case_id, actor) as opened:
             if opened.case.status != "running":
                 raise Conflict(f"Case {case_id} is {opened.case.status}; only a running case can be suspended.")
@@ -35,10 +61,12 @@ def suspend_case(engine, actor, case_id: int, reason: str = "") -> None:
             opened.record("case_suspended", reason=reason)
 
 
-def resume_case(engine, actor, case_id: int, reason: str = "") -> None:
+def resume_case(engine, actor, case_id: int, reason: str) -> None:
+    reason = require_reason(reason)
     with engine_errors(engine) as note, engine.db.transaction() as session:
         note.case_id = case_id
-        _guard(session, case_id, actor)
+        actor = engine.actors.resolve(session, actor)
+        _guard(session, case_id, actor, "resume")
         with open_case(engine, session, case_id, actor) as opened:
             if opened.case.status != "suspended":
                 raise Conflict(f"Case {case_id} is {opened.case.status}, not suspended.")
@@ -48,10 +76,12 @@ def resume_case(engine, actor, case_id: int, reason: str = "") -> None:
             opened.record("case_resumed", reason=reason)
 
 
-def terminate_case(engine, actor, case_id: int, reason: str = "") -> None:
+def terminate_case(engine, actor, case_id: int, reason: str) -> None:
     """End the case where it stands: its open tasks are cancelled, its timers dropped."""
+    reason = require_reason(reason)
     with engine.db.transaction() as session:
-        _guard(session, case_id, actor)
+        actor = engine.actors.resolve(session, actor)
+        _guard(session, case_id, actor, "terminate")
         with open_case(engine, session, case_id, actor) as opened:
             case = opened.case
             if case.status in ("completed", "terminated"):

@@ -10,6 +10,8 @@ the completion with what was submitted (`retry_case`), or terminates the case
 import keyword
 from dataclasses import dataclass
 
+from jsonschema import Draft202012Validator, FormatChecker
+
 from sqlalchemy import select
 from SpiffWorkflow.util.task import TaskState
 
@@ -85,6 +87,7 @@ def edit_case_data(engine, actor, case_id: int, changes: dict, reason: str, remo
         _guard(session, actor, case_id, "edit the data of")
         with open_case(engine, session, case_id, actor) as opened:
             case = opened.case
+            check_against_forms(engine, session, case.process_version_id, changes)
             if case.status not in ("running", "suspended"):
                 raise Conflict(f"Case {case_id} is {case.status}; its data can no longer change.")
             tasks = frontier(opened.workflow)
@@ -167,3 +170,55 @@ def repair_view(engine, session, actor, case: Case) -> Repair | None:
     return Repair(data_of_case(engine, session, case), row.name, event.detail.get("submitted_by"),
                   event.detail.get("submitted"))
 
+
+
+def check_against_forms(engine, session, version_id: int, changes: dict) -> None:
+    """Each changed value must fit the property of that name in every form of the case's
+    model version that has one; InvalidData names the key and what is wrong."""
+    errors: dict[str, list[str]] = {}
+    for form in engine.specs.get(session, version_id).form_names:
+        if not engine.forms.exists(form):
+            continue
+        properties = (engine.forms.load(form) or {}).get("properties") or {}
+        for key, value in changes.items():
+            if key not in properties or value is None:
+                continue
+            validator = Draft202012Validator(properties[key], format_checker=FormatChecker())
+            for error in validator.iter_errors(value):
+                where = ".".join(str(p) for p in error.absolute_path)
+                message = f"{key}{'.' + where if where else ''}: {error.message} (form {form})"
+                if message not in errors.get(key, []):
+                    errors.setdefault(key, []).append(message)
+    if errors:
+        raise InvalidData("The new data does not fit the forms of this process: "
+                          + "; ".join(m for ms in errors.values() for m in ms), errors)
+
+
+@dataclass(frozen=True)
+class DataEdit:
+    """A whole-data edit, before it is saved: what changes and what goes."""
+
+    changes: dict  # name -> new value
+    remove: list
+    diff: dict  # name -> [before, after]
+
+
+def plan_data_edit(engine, actor, case_id: int, new_data) -> DataEdit:
+    """Compare the data an administrator typed (the whole object) with the case's, and check
+    it against the forms; nothing is written. The page shows `diff` before saving."""
+    if not isinstance(new_data, dict):
+        raise InvalidData("The case's data must be a JSON object of variable names and values.",
+                          {"data": ["is not a JSON object"]})
+    _check_names(list(new_data))
+    new_data = serialization.dump_value(new_data)
+    with engine.db.read() as session:
+        actor = engine.actors.resolve(session, actor)
+        case = _guard(session, actor, case_id, "edit the data of")
+        if case.status not in ("running", "suspended"):
+            raise Conflict(f"Case {case_id} is {case.status}; its data can no longer change.")
+        before = data_of_case(engine, session, case)
+        changes = {k: v for k, v in new_data.items() if k not in before or before[k] != v}
+        check_against_forms(engine, session, case.process_version_id, changes)
+    remove = sorted(k for k in before if k not in new_data)
+    return DataEdit(changes, remove, diff(before, {k: new_data.get(k) for k in set(before) | set(new_data)
+                                                  if k in new_data}))

@@ -213,6 +213,7 @@ def _set_assignee(engine, actor, task_id: str, claim: bool) -> None:
         case, row = _locked_task(session, task_id)
         _authorise(actor, row)
         with open_locked(engine, session, case, actor) as opened:
+            _check_case_active(case.id, opened.case.status)
             _check_open(row, actor)
             if not claim and row.assignee is None:
                 return
@@ -222,19 +223,35 @@ def _set_assignee(engine, actor, task_id: str, claim: bool) -> None:
                           task=row.name)
 
 
-def reassign_task(engine, actor, task_id: str, assignee) -> None:
-    """An organisation admin hands an open task to someone else (or back to the group)."""
+def reassign_task(engine, actor, task_id: str, assignee, reason: str = "") -> None:
+    """An administrator hands an open task to someone who holds its lane's role on the
+    case's branch (or back to the group, `assignee` None); anyone else is refused."""
     with engine.db.transaction() as session:
+        actor = engine.actors.resolve(session, actor)
         case, row = _locked_task(session, task_id)
-        if not actor.has_role("admin") or not actor.sees_path(row.org_path):
+        if row is None:
+            raise NotFound(f"Task {task_id} does not exist.")
+        if actor.is_auditor_only or not actor.has_role("admin") or not actor.sees_path(row.org_path):
             raise Forbidden(f"'{actor.username}' may not reassign task '{row.name}'.")
+        if assignee:
+            try:
+                person = engine.actors.resolve(session, assignee)
+            except NotFound:
+                raise InvalidData(f"No person named '{assignee}'.", {"assignee": ["unknown person"]}) from None
+            if not person.may_work_on(row.lane, row.org_path, row.starter):
+                raise InvalidData(f"'{assignee}' does not hold the role '{row.lane or '-'}' of task "
+                                  f"'{row.name}' on this case's organisation.",
+                                  {"assignee": ["does not hold the task's role"]})
         with open_locked(engine, session, case, actor) as opened:
+            _check_case_active(case.id, opened.case.status)
             if row.state != "ready":
                 _check_open(row, actor)
             previous = row.assignee
-            _set_task_assignee(session, row.id, assignee)
-            opened.record("task_reassigned", row.element_id, row.id, task=row.name,
-                          previous=previous, assignee=assignee)
+            _set_task_assignee(session, row.id, assignee or None)
+            detail = dict(task=row.name, previous=previous, assignee=assignee or None)
+            if reason:
+                detail["reason"] = reason
+            opened.record("task_reassigned", row.element_id, row.id, **detail)
 
 
 def _check_case_active(case_id: int, status: str) -> None:

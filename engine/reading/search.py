@@ -10,7 +10,8 @@ from engine.reading.history import with_labels
 from engine.reading.inbox import visible_case_clause
 from engine.storage import AuditEvent, Case, CaseTask, Organisation, ProcessModel, ProcessVersion
 
-STATUSES = ("running", "suspended", "completed", "terminated")
+#: "failed": running but stopped by an error an operator has not yet retried or resolved.
+STATUSES = ("running", "suspended", "failed", "completed", "terminated")
 MAX_PER_PAGE = 200
 
 
@@ -25,6 +26,7 @@ class CaseFilter:
     started_from: date | None = None
     started_to: date | None = None  # inclusive
     overdue: bool = False
+    has_error: bool = False  # an error not yet retried or resolved
     business_key: str | None = None
 
     @classmethod
@@ -44,7 +46,7 @@ class CaseFilter:
                     values[f.name] = date.fromisoformat(raw)
                 except ValueError:
                     raise InvalidData(f"'{raw}' is not a date (YYYY-MM-DD).") from None
-            elif f.name == "overdue":
+            elif f.name in ("overdue", "has_error"):
                 values[f.name] = raw.lower() in ("1", "true", "yes", "on")
             else:
                 values[f.name] = raw[:200]
@@ -89,8 +91,12 @@ def case_search_query(session, actor, flt: CaseFilter, now: datetime, tz=UTC):
         query = query.where(Case.org_path.startswith(path))
     if flt.stage:
         query = query.where(Case.stage == flt.stage)
-    if flt.status:
+    if flt.status == "failed":
+        query = query.where(Case.status == "running", Case.last_error.is_not(None))
+    elif flt.status:
         query = query.where(Case.status == flt.status)
+    if flt.has_error:
+        query = query.where(Case.last_error.is_not(None))
     if flt.business_key:
         query = query.where(Case.business_key == flt.business_key)
     if flt.person:

@@ -4,7 +4,7 @@ import json
 from flask_babel import lazy_gettext as _l
 
 STATUS = {"running": _l("Running"), "suspended": _l("Suspended"), "completed": _l("Completed"),
-          "terminated": _l("Terminated")}
+          "terminated": _l("Terminated"), "failed": _l("Failed")}
 EVENTS = {
     "case_started": _l("Case started"), "case_completed": _l("Case completed"),
     "case_terminated": _l("Case terminated"), "case_suspended": _l("Case suspended"),
@@ -16,6 +16,8 @@ EVENTS = {
     "incident_data_fixed": _l("Data corrected after an incident"), "message_received": _l("Message received"),
     "file_attached": _l("File attached"), "child_started": _l("Linked case started"),
     "child_completed": _l("Linked case completed"), "case_data_edited": _l("Case data corrected"),
+    "incident_retried": _l("Incident retried"), "incident_resolved": _l("Incident resolved"),
+    "timer_fired_now": _l("Timer fired by hand"),
 }
 FACTS = {"form": _l("Activities by form"), "theme": _l("Activities by theme")}
 

@@ -45,7 +45,7 @@ def test_the_engine_hands_the_case_unit_its_save_hooks(deployed):
     done = deployed.complete_task(started.tasks[0], "zj_staff", {"title": "ab", "budget": 1})
     assert done.tasks and seen == [("before", "running"), ("after", True, True, "running")]
     seen.clear()
-    deployed.terminate_case(started.case_id, "zj_staff")
+    deployed.terminate_case(started.case_id, "system", "test")
     assert seen == [("before", "terminated"), ("after", True, True, "terminated")]
 
 

@@ -89,12 +89,12 @@ def test_message_waits_until_the_parent_can_catch_it(linked):
     engine = linked
     parent = engine.start_case("links_parent", "ministry_officer", {"orgs": ["zj"]})
     child = _children(engine, parent.case_id)[0]
-    engine.suspend_case(parent.case_id, "ministry_officer")
+    engine.suspend_case(parent.case_id, "admin", "pause")
     engine.complete_task(engine.tasks("zj_staff")[0].id, "zj_staff", {"score": 1})
     with engine.db.transaction() as s:
         assert s.get(Case, child.id).status == "completed"
         assert {m.status for m in s.scalars(select(CaseMessage))} == {"pending"}
-    engine.resume_case(parent.case_id, "ministry_officer")
+    engine.resume_case(parent.case_id, "admin", "go on")
     assert [t.element_id for t in engine.tasks("ministry_officer", case_id=parent.case_id)] == ["Review"]
 
 

@@ -107,18 +107,18 @@ def test_unknown_things_are_not_found(deployed):
 
 def test_suspend_resume_terminate(deployed):
     started = deployed.start_case("plan_review", "zj_staff")
-    deployed.suspend_case(started.case_id, "zj_staff", "waiting for budget")
+    deployed.suspend_case(started.case_id, "admin", "waiting for budget")
     with pytest.raises(Conflict, match="suspended"):
         deployed.complete_task(started.tasks[0], "zj_staff", {"title": "ab", "budget": 1})
-    deployed.resume_case(started.case_id, "zj_staff")
+    deployed.resume_case(started.case_id, "admin", "budget came")
     deployed.terminate_case(started.case_id, "admin", "duplicate case")
     case = _case(deployed, started.case_id)
     assert case.status == "terminated"
     assert deployed.tasks("zj_staff") == []
     with pytest.raises(Conflict):
-        deployed.terminate_case(started.case_id, "admin")
+        deployed.terminate_case(started.case_id, "admin", "again")
     with pytest.raises(Forbidden):
-        deployed.suspend_case(started.case_id, "auditor")
+        deployed.suspend_case(started.case_id, "auditor", "audit")
 
 
 def test_the_lane_of_the_start_event_says_who_may_start(campaign_orgs):

@@ -48,7 +48,7 @@ def test_a_suspended_case_fires_no_timer_until_resumed(engine, clock):
     assert engine.fire_due_timers().claimed == 0
     assert _rows(engine, case_id=started.case_id, status="pending") == []
     assert _case(engine, started.case_id).status == "suspended"
-    engine.resume_case(started.case_id, "system")
+    engine.resume_case(started.case_id, "system", "go on")
     assert _case(engine, started.case_id).status == "completed"
     [resumed] = _events(engine, started.case_id, "case_resumed")
     [fired] = _events(engine, started.case_id, "timer_fired")

@@ -117,10 +117,10 @@ def test_a_timer_that_fell_due_while_suspended_fires_on_resume_with_its_trace(ca
     the scheduler fires it."""
     engine = campaign_orgs
     started = _reminder_case(engine, clock)
-    engine.suspend_case(started.case_id, "zj_staff", "waiting for the budget")
+    engine.suspend_case(started.case_id, "admin", "waiting for the budget")
     clock.advance(timedelta(hours=1, minutes=30))
     assert engine.fire_due_timers().claimed == 0
-    engine.resume_case(started.case_id, "zj_staff")
+    engine.resume_case(started.case_id, "admin", "budget came")
     with engine.db.transaction() as s:
         kinds = s.scalars(select(AuditEvent.kind).where(AuditEvent.case_id == started.case_id)
                           .order_by(AuditEvent.seq)).all()

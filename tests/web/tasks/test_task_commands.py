@@ -22,7 +22,7 @@ def test_may_work_gives_the_engines_reason(app):
     engine.unclaim_task(task_id, "zj_staff2")
     engine.suspend_case(case_id, "admin", "pause")
     assert engine.may_work(task_id, "zj_staff").reason == "case"
-    engine.resume_case(case_id, "admin")
+    engine.resume_case(case_id, "admin", "go on")
     engine.complete_task(task_id, "zj_staff", {"title": "展览", "form": "exhibition", "budget": 1,
                                                "start_date": "2016-05-01"})
     refused = engine.may_work(task_id, "zj_staff")
