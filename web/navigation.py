@@ -20,6 +20,13 @@ class NavItem:
     endpoint: str
     label: object
     blueprint: str
+    #: When given, the item is highlighted on these endpoints only (not its whole blueprint).
+    endpoints: tuple = ()
+
+    def active(self, request) -> bool:
+        if self.endpoints:
+            return request.endpoint in self.endpoints
+        return request.blueprint == self.blueprint
 
 
 def _extra_items(actor):
@@ -31,7 +38,11 @@ def _extra_items(actor):
     if "processes.index" in views and (actor.has_role("process_owner")):
         items.append(NavItem("processes.index", _l("Processes"), "processes"))
     if "admin.users" in views and "admin" in roles:
-        items.append(NavItem("admin.users", _l("Admin"), "admin"))
+        items.append(NavItem("admin.users", _l("Admin"), "admin",
+                             ("admin.users", "admin.user", "admin.organisations")))
+    if "admin.incidents" in views and "admin" in roles:
+        items.append(NavItem("admin.incidents", _l("Operations"), "admin",
+                             ("admin.incidents", "admin.timers")))
     return items
 
 

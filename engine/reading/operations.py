@@ -11,7 +11,7 @@ from sqlalchemy import and_, exists, func, literal, or_, select, union_all
 
 from engine.errors import Forbidden, InvalidData
 from engine.people.identity import ADMIN
-from engine.storage import AuditEvent, Case, Incident, Organisation, Timer
+from engine.storage import AuditEvent, Case, Incident, Membership, Organisation, Timer, User
 
 MAX_PER_PAGE = 100
 TIMER_VIEWS = ("pending", "failed", "fired")
@@ -201,3 +201,23 @@ def open_incident_count(session) -> int:
         and_(Case.last_error.is_not(None), Case.status.in_(("running", "suspended")),
              ~_open_timer_incident()))) or 0
     return timers_open + cases
+
+
+def assignees(session, actor, lane: str | None, org_path: str, starter: str | None) -> list[tuple[str, str]]:
+    """(user name, display name) of the active people who may work on a task of `lane` on a
+    case of `org_path`: its role held on the case's branch (the starter, for no lane)."""
+    require_operator(actor)
+    if not lane:
+        rows = session.execute(select(User.username, User.display_name)
+                               .where(User.username == starter, User.active.is_(True)))
+        return [(u, d or u) for u, d in rows]
+    rows = session.execute(select(User.username, User.display_name, Organisation.path)
+                           .join(Membership, Membership.user_id == User.id)
+                           .join(Organisation, Organisation.id == Membership.organisation_id)
+                           .where(Membership.role == lane, User.active.is_(True))
+                           .order_by(User.username))
+    found = {}
+    for username, display, path in rows:
+        if org_path.startswith(path) or path.startswith(org_path):
+            found[username] = display or username
+    return list(found.items())

@@ -17,7 +17,7 @@ from engine.reading.history import version_diagram as diagram_file
 from engine.reading.search import STATUSES, CaseFilter, all_matching, filter_choices, search_cases
 
 from ..extensions import current_actor, current_engine
-from . import bp, charts
+from . import bp, charts, control
 
 PER_PAGE = 25
 
@@ -75,7 +75,7 @@ def show(case_id):
                "repeated": history.repeated}
     repair = engine.case_repair(case_id, actor)
     return render_template("cases/show.html", h=history, case=history.case, diagram=diagram,
-                           now=engine.now(), repair=repair,
+                           now=engine.now(), repair=repair, control=control.panel(history),
                            data_json={k: json.dumps(v, ensure_ascii=False) for k, v in
                                       (repair.data if repair else {}).items()})
 
@@ -137,20 +137,6 @@ def retry(case_id):
     except REPAIR_ERRORS as err:
         flash(str(err), "error")
     return _back(case_id)
-
-
-@bp.post("/<int:case_id>/terminate")
-@login_required
-def terminate(case_id):
-    reason = _reason()
-    if reason is None:
-        return _back(case_id)
-    try:
-        current_engine().terminate_case(case_id, current_actor(), reason)
-        flash(_("The case was terminated."), "success")
-    except REPAIR_ERRORS as err:
-        flash(str(err), "error")
-    return redirect(url_for("cases.show", case_id=case_id))
 
 
 @bp.get("/<int:case_id>/report")
