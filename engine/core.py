@@ -303,8 +303,11 @@ class Engine:
     def incidents(self, user, case_id=None, **filters):
         from engine.reading import operations
         with self.db.read() as session:
-            return operations.incidents(session, self.actors.resolve(session, user),
-                                        operations.Filters(**filters), case_id=case_id)
+            found = operations.incidents(session, self.actors.resolve(session, user),
+                                         operations.Filters(**filters), case_id=case_id)
+            found.names = {row.key: _element_name(self.specs.get(session, row.process_version_id), row.element_id)
+                           for row in found.rows if row.process_version_id and row.element_id}
+        return found
 
     def timer_list(self, user, view="pending", **filters):
         """A page of case timers (engine.reading.operations), with each element's name."""

@@ -4,7 +4,7 @@ Administrators only (Forbidden otherwise). An incident is a timer out of retries
 `incidents` row, key `timer-<id>`) or a case whose step failed in a script and is not yet
 retried or resolved (`cases.last_error`, key `case-<id>`); see engine.commands.incidents.
 """
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from sqlalchemy import and_, exists, func, literal, or_, select, union_all
@@ -39,6 +39,7 @@ class Page:
     total: int
     page: int
     per_page: int
+    names: dict = field(default_factory=dict)  # row -> element name (Engine fills it in)
 
     @property
     def pages(self) -> int:
@@ -75,6 +76,7 @@ class IncidentRow:
     case_title: str
     process_key: str
     organisation: str
+    process_version_id: int | None
     element_id: str | None
     message: str
     at: datetime | None
@@ -115,8 +117,9 @@ def incidents(session, actor, flt: Filters = Filters(), case_id: int | None = No
     out = []
     for r in rows:
         case = cases.get(r.case_id)
-        out.append(IncidentRow(f"{r.kind}-{r.number}", r.kind, r.case_id, case[0] if case else "",
-                               case[1] if case else "", case[2] if case else "", r.element_id,
+        case = case or ("", "", "", None)
+        out.append(IncidentRow(f"{r.kind}-{r.number}", r.kind, r.case_id, case[0], case[1], case[2], case[3],
+                               r.element_id,
                                r.message or "", r.at,
                                tries.get(r.number, 0) if r.kind == "timer" else int(r.attempts or 0)))
     return Page(out, total, page, per_page)
@@ -135,14 +138,15 @@ def _timer_attempts(session, ids) -> dict:
 
 
 def _cases(session, ids) -> dict:
-    """{case id: (title, process key, organisation name)}."""
+    """{case id: (title, process key, organisation name, version id)}."""
     ids = [i for i in ids if i is not None]
     if not ids:
         return {}
-    rows = session.execute(select(Case.id, Case.title, Case.process_key, Organisation.name)
+    rows = session.execute(select(Case.id, Case.title, Case.process_key, Organisation.name,
+                                  Case.process_version_id)
                            .outerjoin(Organisation, Organisation.id == Case.organisation_id)
                            .where(Case.id.in_(ids)))
-    return {r.id: (r.title, r.process_key, r.name or "") for r in rows}
+    return {r.id: (r.title, r.process_key, r.name or "", r.process_version_id) for r in rows}
 
 
 @dataclass(frozen=True)

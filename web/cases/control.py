@@ -10,6 +10,7 @@ from flask_login import login_required
 
 from engine import Conflict, ExecutionError, Forbidden, InvalidData, NotFound
 from engine.commands.lifecycle import is_operator
+from engine.reading.history import visible_case
 from engine.reading.operations import assignees
 
 from ..extensions import current_actor, current_engine
@@ -31,7 +32,8 @@ def panel(history) -> dict | None:
     engine, case = current_engine(), history.case
     with engine.db.read() as session:
         people = {t.id: assignees(session, actor, t.lane, t.org_path, t.starter) for t in history.open_tasks}
-    return {"incidents": engine.incidents(actor, case_id=case.id).rows, "assignees": people,
+    found = engine.incidents(actor, case_id=case.id)
+    return {"incidents": found.rows, "names": found.names, "assignees": people,
             "active": case.status in ("running", "suspended")}
 
 
@@ -102,7 +104,6 @@ def reassign(case_id, task_id):
 
 def _data_page(case_id, text, reason="", errors=None, plan=None, status=200):
     with current_engine().db.read() as session:
-        from engine.reading.history import visible_case
         case = visible_case(session, current_actor(), case_id)
         title, status_code = case.title or case.process_key, case.status
     return render_template("cases/edit_data.html", case_id=case_id, title=title, case_status=status_code,

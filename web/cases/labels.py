@@ -19,11 +19,19 @@ EVENTS = {
     "incident_retried": _l("Incident retried"), "incident_resolved": _l("Incident resolved"),
     "timer_fired_now": _l("Timer fired by hand"),
 }
+#: The campaign's usual roles (a lane names one); any other role is shown as it is stored.
+ROLES = {"ministry": _l("Ministry reviewer"), "province": _l("Province officer"), "city": _l("City officer"),
+         "expert": _l("Expert"), "admin": _l("Administrator"), "auditor": _l("Auditor"),
+         "process_owner": _l("Process owner")}
 FACTS = {"form": _l("Activities by form"), "theme": _l("Activities by theme")}
 
 
 def status_label(status: str) -> str:
     return str(STATUS.get(status, status))
+
+
+def role_label(role) -> str:
+    return str(ROLES.get(role, role)) if role else "—"
 
 
 def event_label(kind: str) -> str:
@@ -66,5 +74,5 @@ def duration(seconds) -> str:
 
 def helpers() -> dict:
     from flask import current_app
-    return {"endpoints": current_app.view_functions, "status_label": status_label, "event_label": event_label, "label_of": label_of,
+    return {"endpoints": current_app.view_functions, "status_label": status_label, "event_label": event_label, "label_of": label_of, "role_label": role_label,
             "show_value": show_value, "duration": duration, "as_time": as_time}
