@@ -250,10 +250,12 @@ class Engine:
         forms (nothing written): the page shows its diff before `replace_case_data`."""
         return repair.plan_data_edit(self, user, case_id, data)
 
-    def replace_case_data(self, case_id, user, data: dict, reason: str) -> dict:
-        """Make `data` the case's whole data (keys left out are removed); audited with the diff."""
+    def replace_case_data(self, case_id, user, data: dict, reason: str, base: str | None = None) -> dict:
+        """Make `data` the case's whole data (keys left out are removed); audited with the diff.
+        `base` (the plan's) refuses the edit if the data changed since the diff was shown."""
         plan = repair.plan_data_edit(self, user, case_id, data)
-        return repair.edit_case_data(self, self.actor(user), case_id, plan.changes, reason, plan.remove)
+        return repair.edit_case_data(self, self.actor(user), case_id, plan.changes, reason, plan.remove,
+                                     base=base or plan.base)
 
     def retry_case(self, case_id, user, reason: str):
         """An administrator completes again the task whose completion failed."""

@@ -7,6 +7,8 @@ administrator of the case's branch then corrects the data (`edit_case_data`) and
 the completion with what was submitted (`retry_case`), or terminates the case
 (engine.commands.lifecycle). Both commands are audited with a reason.
 """
+import hashlib
+import json
 import keyword
 from dataclasses import dataclass
 
@@ -72,9 +74,16 @@ def current_data(workflow) -> dict:
     return serialization.dump_value({k: v for k, v in data.items() if not k.startswith("_")})
 
 
-def edit_case_data(engine, actor, case_id: int, changes: dict, reason: str, remove=()) -> dict:
+def digest(data: dict) -> str:
+    """A short fingerprint of a case's data: an edit shown on one state is not saved on another."""
+    text = json.dumps(data, sort_keys=True, ensure_ascii=False, separators=(",", ":"), default=str)
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:32]
+
+
+def edit_case_data(engine, actor, case_id: int, changes: dict, reason: str, remove=(), base=None) -> dict:
     """Set the variables in `changes` and delete those in `remove` on a running or suspended
-    case, without running anything. Returns the changes as {name: [before, after]}."""
+    case, without running anything. Returns the changes as {name: [before, after]}. With
+    `base` (a `digest`), refused if the data is no longer what the editor saw."""
     reason = _reason(reason)
     if not isinstance(changes, dict) or not isinstance(remove, (list, tuple, set)):
         raise InvalidData("Changes must be a JSON object of variable names and values.")
@@ -94,6 +103,9 @@ def edit_case_data(engine, actor, case_id: int, changes: dict, reason: str, remo
             if not tasks:
                 raise Conflict(f"Case {case_id} has no open step whose data could change.")
             before = current_data(opened.workflow)
+            if base is not None and digest(before) != base:
+                raise Conflict(f"The data of case {case_id} changed since you looked at it; "
+                               "look at the difference again.")
             for task in tasks:
                 task.data.update(changes)
                 for name in remove:
@@ -201,6 +213,7 @@ class DataEdit:
     changes: dict  # name -> new value
     remove: list
     diff: dict  # name -> [before, after]
+    base: str  # the digest of the data compared against
 
 
 def plan_data_edit(engine, actor, case_id: int, new_data) -> DataEdit:
@@ -220,5 +233,4 @@ def plan_data_edit(engine, actor, case_id: int, new_data) -> DataEdit:
         changes = {k: v for k, v in new_data.items() if k not in before or before[k] != v}
         check_against_forms(engine, session, case.process_version_id, changes)
     remove = sorted(k for k in before if k not in new_data)
-    return DataEdit(changes, remove, diff(before, {k: new_data.get(k) for k in set(before) | set(new_data)
-                                                  if k in new_data}))
+    return DataEdit(changes, remove, diff(before, {k: v for k, v in new_data.items()}), digest(before))

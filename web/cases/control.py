@@ -157,7 +157,10 @@ def edit_data_post(case_id):
                           [_("Say why (a reason is required and kept in the case's history).")],
                           plan=plan, status=422)
     try:
-        engine.replace_case_data(case_id, current_actor(), data, reason)
+        engine.replace_case_data(case_id, current_actor(), data, reason, base=request.form.get("base") or None)
+    except Conflict as err:  # the data changed since the difference was shown: show it again
+        return _data_page(case_id, text, reason, [str(err)], plan=engine.plan_case_data(case_id, current_actor(), data),
+                          status=409)
     except ERRORS as err:
         return _data_page(case_id, text, reason, [str(err)], status=422)
     flash(_("The case's data was changed; the change is in its history."), "success")

@@ -281,3 +281,14 @@ def test_cases_filter_by_failed_and_with_an_error(ops):
         assert ids(status="failed") == [failed.case_id]
         assert ids(has_error="1") == [failed.case_id]
         assert set(ids(status="running")) == {failed.case_id, fine.case_id}
+
+
+def test_an_edit_shown_on_older_data_is_not_saved(ops):
+    engine = ops
+    started = engine.start_case("plan_review", "zj_staff")
+    case_id = engine.complete_task(started.tasks[0], "zj_staff", {"title": "原方案", "budget": 9}).case_id
+    plan = engine.plan_case_data(case_id, "admin", {"title": "原方案", "budget": 10})
+    engine.edit_case_data(case_id, "admin", {"budget": 11}, "someone else first")
+    with pytest.raises(Conflict, match="changed since"):
+        engine.replace_case_data(case_id, "admin", {"title": "原方案", "budget": 10}, "late", base=plan.base)
+    assert engine.case_data(case_id, "admin")["budget"] == 11
