@@ -40,7 +40,8 @@ OUTCOMES = ((Unavailable, "unavailable"), (Conflict, "conflict"), (Forbidden, "f
 COMMAND_NAMES = ("deploy", "migrate_cases", "start_case", "complete_task", "claim_task",
                  "unclaim_task", "reassign_task", "suspend_case", "resume_case",
                  "terminate_case", "fire_due_timers", "retry_incident", "deliver_messages",
-                 "backup", "restore")
+                 "backup", "restore", "retry_incidents", "resolve_incident", "fire_timer_now",
+                 "replace_case_data", "edit_case_data", "retry_case")
 
 
 def outcome_of(err: BaseException | None) -> str:
