@@ -129,9 +129,11 @@ def fire_timer_now(engine, actor, timer_id: int, reason: str) -> None:
             opened.advance()
             if not opened.fired_task(task):
                 raise Conflict(f"Timer '{row.element_id}' could not fire now.")
-            was_due = row.due_at.isoformat()
+            was_due = row.due_at
             opened.save()
             opened.record_fired_timers(node)
+            row.due_at = was_due  # the row keeps when it was due; it fired early, by hand
+            was_due = was_due.isoformat()
             opened.record("timer_fired_now", row.element_id, row.task_id, timer_id=timer_id,
                           was_due=was_due, reason=reason)
             note.case_id = None

@@ -16,7 +16,7 @@ from . import bp
 
 PER_PAGE = 25
 ACTION_ERRORS = (InvalidData, Conflict, Forbidden, NotFound, ExecutionError)
-TIMER_VIEW_LABELS = {"pending": _l("Pending"), "failed": _l("Failed"), "fired": _l("Recently fired")}
+TIMER_VIEW_LABELS = {"pending": _l("Not fired yet"), "failed": _l("Failed"), "fired": _l("Recently fired")}
 
 
 def _filters() -> dict:

@@ -292,3 +292,16 @@ def test_an_edit_shown_on_older_data_is_not_saved(ops):
     with pytest.raises(Conflict, match="changed since"):
         engine.replace_case_data(case_id, "admin", {"title": "原方案", "budget": 10}, "late", base=plan.base)
     assert engine.case_data(case_id, "admin")["budget"] == 11
+
+
+def test_a_timer_fired_early_keeps_its_due_time(ops, clock):
+    engine = ops
+    started = _waiting(engine, clock, days=30)
+    [row] = _timers(engine, started.case_id)
+    due = row.due_at
+    engine.fire_timer_now(row.id, "admin", "提前")
+    [row] = _timers(engine, started.case_id)
+    assert row.due_at == due and row.fired_at == clock.now()
+    [event] = _events(engine, started.case_id, "timer_fired_now")
+    assert event.detail["was_due"] == due.isoformat()
+    assert engine.timer_list("admin", "fired").rows[0].late_seconds == 0
