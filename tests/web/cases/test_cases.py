@@ -133,7 +133,7 @@ def test_exports(app, staff, reviewed):
     listing = list(csv.DictReader(io.StringIO(auditor.get("/cases/export.csv?organisation=zj").get_data(as_text=True))))
     assert {int(r["id"]) for r in listing} == {case_id, child_id}
     report = auditor.get(f"/cases/{case_id}/report").get_data(as_text=True)
-    assert "window.print()" in report and "cases.css" in report and "Task_Plan" in report
+    assert "data-print" in report and "cases.css" in report and "Task_Plan" in report
 
 
 @pytest.fixture
