@@ -12,7 +12,6 @@ from engine.reading import inbox as queries
 from engine.clock import Clock
 from engine.clock import install as install_clock
 from engine.config import Settings
-from engine.models.deploy import deploy as deploy_files
 from engine.models.forms import FormStore
 from engine.people import accounts, admin, tokens
 from engine.people import notifications as people_notifications
@@ -125,21 +124,26 @@ class Engine:
     # -- models -----------------------------------------------------------------------------
 
     def deploy(self, files: dict[str, bytes], user="system", key=None, name=None, form_exists=None,
-               forms=None):
-        """Deploy a model; `forms` (name -> schema) are forms deployed with it, not yet on disk."""
-        from engine.models.checks import check_files, fields_of
+               forms=None, strict=None, category=None):
+        """Deploy a model: `files` are a model folder's (BPMN, DMN, its forms and
+        process_model.json, see engine.models.packages); `forms` (name -> schema) are more
+        forms deployed with it; `strict` overrides the folder's strict setting."""
+        return self.deploy_result(files, user, key, name, form_exists, forms, strict, category)[:4]
+
+    def deploy_result(self, files, user="system", key=None, name=None, form_exists=None,
+                      forms=None, strict=None, category=None):
+        """`deploy`, answering (key, version, created, warnings, Deployment)."""
+        from engine.models.packages import deploy_package, prepare
         from engine.models.versions import require_owner
         actor = self.actor(user)
         require_owner(actor, "deploy process models")
-        form_exists = form_exists or self.forms.exists
-        form_fields = fields_of(self.forms, forms)
+        package = prepare(files, forms, self.forms, strict)
         with self.db.transaction() as session:
-            result = deploy_files(session, files, actor, key=key, name=name,
-                                  check=lambda f: check_files(f, form_exists, form_fields,
-                                                                self.connectors.names()))
+            result = deploy_package(self, session, actor, package, key, name, form_exists, category)
             if result.created:
                 start_timers.schedule_start_timers(self, session, result.version)
-            return result.version.model.key, result.version.version, result.created, result.warnings
+            return (result.version.model.key, result.version.version, result.created,
+                    result.warnings, result)
 
     def deploy_model(self, user, files: dict, key=None):
         """Deploy diagrams with their forms (engine.models.drafts: the modeler's deploy)."""

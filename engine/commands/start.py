@@ -48,7 +48,8 @@ def start_case(engine, actor, process_key: str, data=None, business_key=None, or
             raise Forbidden(f"'{actor.username}' may not start '{process_key}': its start event is "
                             f"in the lane of {', '.join(sorted(start_roles))}.")
         if by_hand and bundle.start.form:  # stripped, choices and rules checked, like a task's form
-            data = engine.forms.validate(bundle.start.form, data, {}, session)
+            data = engine.forms.validate(bundle.start.form, data, {}, session,
+                                        version=bundle.version_id)
         missing = missing_start_data(bundle, data)
         if missing and parent_case_id is None:
             raise InvalidData(f"'{process_key}' needs {', '.join(missing)} in its initial data "

@@ -125,7 +125,8 @@ def run_completion(engine, session, note, actor, case, row: CaseTask, data: dict
             raise Conflict(f"Task '{row.name}' is not ready in case {case_id}.")
         _attach_uploads(engine, session, opened, actor, row, data, uploads)
         if row.form_schema:
-            data = engine.forms.validate(row.form_schema, data, task.data, session)
+            data = engine.forms.validate(row.form_schema, data, task.data, session,
+                                         version=case.process_version_id)
         before = serialization.dump_value(task.data)
         task.data.update(data)
         task.run()

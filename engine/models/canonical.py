@@ -35,7 +35,7 @@ import SpiffWorkflow.bpmn.parser as spiff_parser
 from lxml import etree
 
 from engine.errors import ModelError
-from engine.models.bpmn.parsing import parse_model
+from engine.models.bpmn.parsing import model_files, parse_model
 from engine.models.bpmn.xml import BPMN_NS, parse_xml
 from engine.runtime.state import full_serializer
 
@@ -79,17 +79,31 @@ class Fingerprint:
         return SAME if (self.model, self.drawing) == (newer.model, newer.drawing) else LAYOUT
 
 
-def fingerprint(files: dict[str, bytes], process_id: str | None = None, parsed=None) -> Fingerprint:
-    """The three digests of a model's files (`parsed`: its ParsedModel, when already parsed)."""
+def fingerprint(files: dict[str, bytes], process_id: str | None = None, parsed=None,
+                extra=None) -> Fingerprint:
+    """The three digests of a model's files (`parsed`: its ParsedModel, when already parsed;
+    `extra`: the other models' files it calls). Its forms (JSON) are part of what runs."""
     if parsed is None:
         try:
-            parsed = parse_model(files, process_id)
+            parsed = parse_model(files, process_id, extra=extra)
         except ModelError:
             parsed = None
     model, drawing = {}, {}
-    for name in sorted(files):
+    forms = {name: _form(files[name]) for name in sorted(files) if name.endswith(".json")}
+    for name in sorted(model_files(files)):
         model[name], drawing[name] = canonical(parse_xml(files[name], name))
-    return Fingerprint(executed(parsed) if parsed is not None else None, _digest(model), _digest(drawing))
+    process = executed(parsed) if parsed is not None else None
+    if forms:
+        model["forms"] = forms
+        process = _digest({"process": process, "forms": forms}) if process is not None else None
+    return Fingerprint(process, _digest(model), _digest(drawing))
+
+
+def _form(content: bytes):
+    try:
+        return json.loads(content)
+    except ValueError:
+        return content.decode("utf-8", errors="replace")
 
 
 _memo: OrderedDict = OrderedDict()

@@ -2,6 +2,7 @@
 the lint rules, with scripts compiled under the sandbox and read against what it offers."""
 from engine.errors import LiandongError
 from engine.models.bpmn.lint import validate_files
+from engine.models.bpmn.parsing import model_files
 from engine.models.bpmn.problems import sort_problems
 from engine.models.bpmn.services import service_problems
 from engine.runtime.http_connector import OPERATORS
@@ -14,14 +15,17 @@ SCRIPT_NAMES = frozenset(BASE_BUILTINS) | {"now"} | spiffarena.NAMES
 
 
 def check_files(files: dict[str, bytes], form_exists=lambda name: True, form_fields=None,
-                operators=None):
+                operators=None, strict=False, extra=None):
     """The problems of a model. `form_fields(name)` (see `fields_of`) lets the lint know
     what each form sets; without it a form may set anything. `operators` are the service
-    operators connectors answer (default: the built-in connectors')."""
+    operators connectors answer (default: the built-in connectors'). `strict`:
+    compatibility mode's leniencies are errors; `extra`: other models' files supplying
+    what it calls."""
     problems = validate_files(files, form_exists=form_exists, compile_script=compile_script,
-                              form_fields=form_fields, known_names=SCRIPT_NAMES)
+                              form_fields=form_fields, known_names=SCRIPT_NAMES, strict=strict,
+                              extra=extra)
     operators = frozenset(OPERATORS) if operators is None else operators
-    return sort_problems(problems + service_problems(files, operators))
+    return sort_problems(problems + service_problems(model_files(files), operators))
 
 
 def fields_of(store, extra: dict | None = None):

@@ -9,12 +9,14 @@ from dataclasses import dataclass, field
 from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm import Session
 
-from engine.models.bpmn.parsing import parse_model
+from engine.models.bpmn.parsing import model_files, parse_model
+from engine.models.calls import Resolution, provided_ids, resolve
 from engine.models.canonical import SAME, Fingerprint, fingerprint, remembered
 from engine.errors import ModelError, NotFound
 from engine.storage import ProcessFile, ProcessModel, ProcessVersion
+from engine.storage.processes import ID_LENGTH
 
-KEY_MAX = 120
+KEY_MAX = ID_LENGTH
 
 
 @dataclass
@@ -25,6 +27,8 @@ class Deployment:
     #: How the version differs from the one before it: "first", "process" (what runs
     #: changed) or "layout" (only the diagram did); "same" when nothing was deployed.
     change: str = "first"
+    #: What it calls from other models (engine.models.calls).
+    resolution: Resolution = field(default_factory=Resolution)
 
 
 def checksum(files: dict[str, bytes]) -> str:
@@ -35,20 +39,25 @@ def checksum(files: dict[str, bytes]) -> str:
 
 
 def deploy(session: Session, files: dict[str, bytes], actor, key: str | None = None,
-           name: str | None = None, check=None) -> Deployment:
-    """Store `files` as the next version of `key` (default: the primary process id).
+           name: str | None = None, check=None, *, primary: str | None = None,
+           strict: bool = False, description: str | None = None,
+           category: str | None = None) -> Deployment:
+    """Store `files` (diagrams and forms) as the next version of `key` (default: the
+    primary process id, or `primary`).
 
-    `check(files)` returns lint problems; errors refuse the deployment, warnings are kept on
-    the result. A model the same as the latest version's (the same bytes, or the same
-    process and diagram written differently) makes no new version.
+    `check(files, resolution)` returns lint problems; errors refuse the deployment,
+    warnings are kept on the result. What the model calls from other models is resolved
+    first (engine.models.calls). A model the same as the latest version's (the same bytes,
+    or the same process, diagram and forms written differently) makes no new version.
     """
-    if not files:
+    if not model_files(files):
         raise ModelError("Nothing to deploy: no BPMN or DMN files were given.")
-    model = parse_model(files)
-    problems = list(check(files)) if check else []
+    resolution = resolve(session, files, key or primary or "")
+    problems = list(check(files, resolution)) if check else []
     errors = [p for p in problems if p.severity == "error"]
     if errors:
         raise ModelError(f"The model has {len(errors)} error(s); first: {errors[0]}", errors)
+    model = parse_model(files, primary, extra=resolution.extra, strict=strict)
     key = key or model.primary_process_id
     name = name or model.process_names.get(model.primary_process_id)
     if not key or len(key) > KEY_MAX:
@@ -56,28 +65,38 @@ def deploy(session: Session, files: dict[str, bytes], actor, key: str | None = N
     digest = checksum(files)
     process = session.scalar(select(ProcessModel).where(ProcessModel.key == key))
     if process is None:
-        process = ProcessModel(key=key, name=name or key)
+        process = ProcessModel(key=key, name=name or key, description=description or "",
+                               category=category)
         session.add(process)
         session.flush()
+    else:
+        if description is not None:
+            process.description = description
+        if category is not None:
+            process.category = category
     latest = latest_version(session, key, required=False)
     change = "first"
     if latest is not None:
-        change = SAME if latest.checksum == digest else stored_fingerprint(session, latest).relation(
-            remembered((digest, model.primary_process_id), lambda: fingerprint(files, parsed=model)))
+        change = SAME if latest.checksum == digest and (latest.calls or {}) == resolution.calls \
+            else stored_fingerprint(session, latest).relation(
+                remembered((digest, model.primary_process_id), lambda: fingerprint(files, parsed=model)))
+        if change == SAME and (latest.calls or {}) != resolution.calls:
+            change = "process"  # the same files, calling newer versions of other models
         if change == SAME:
-            return Deployment(latest, False, problems, SAME)
+            return Deployment(latest, False, problems, SAME, resolution)
     number = (session.scalar(select(func.max(ProcessVersion.version))
                              .where(ProcessVersion.process_model_id == process.id)) or 0) + 1
     version = ProcessVersion(model=process, version=number, checksum=digest,
                              primary_process_id=model.primary_process_id,
-                             name=name or key, deployed_by=actor.username)
+                             name=name or key, deployed_by=actor.username,
+                             provides=provided_ids(files), calls=resolution.calls)
     session.add(version)
     session.flush()
     for file_name, content in sorted(files.items()):
         session.add(ProcessFile(process_version_id=version.id, name=file_name, content=content,
                                 sha256=hashlib.sha256(content).hexdigest()))
     session.flush()
-    return Deployment(version, True, problems, change)
+    return Deployment(version, True, problems, change, resolution)
 
 
 def stored_fingerprint(session: Session, version: ProcessVersion) -> Fingerprint:
@@ -86,7 +105,9 @@ def stored_fingerprint(session: Session, version: ProcessVersion) -> Fingerprint
     def compute():
         files = {f.name: f.content for f in session.scalars(
             select(ProcessFile).where(ProcessFile.process_version_id == version.id))}
-        return fingerprint(files, version.primary_process_id)
+        from engine.models.calls import supplier_files
+        return fingerprint(files, version.primary_process_id,
+                           extra=supplier_files(session, version.calls or {}))
     return remembered((version.checksum, version.primary_process_id), compute)
 
 

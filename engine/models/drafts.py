@@ -2,13 +2,10 @@
 
 A draft holds a model's files (BPMN, DMN and the form definitions it uses) without
 deploying them: nothing runs a draft. Forms live in the forms folder shared by every
-version (tasks name them by file name), so saving a form writes that file, after checking
-it is a valid JSON Schema; deploying a draft writes its forms first, then deploys its
-diagrams as a new version.
+version (tasks name them by file name); deploying a draft stores its forms with the new
+version, beside its diagrams (engine.models.packages).
 """
 import json
-import os
-import tempfile
 
 from jsonschema import Draft202012Validator
 from jsonschema.exceptions import SchemaError
@@ -68,33 +65,6 @@ def parse_form(name: str, raw) -> dict:
     return schema
 
 
-def write_forms(engine, actor, forms: dict[str, dict]) -> list[str]:
-    """Write form files into the forms folder (atomically: a reader never sees half a file)."""
-    if forms:
-        require_owner(actor, "change forms")
-    directory = engine.forms.directory
-    directory.mkdir(parents=True, exist_ok=True)
-    written = []
-    for name, schema in sorted(forms.items()):
-        parse_form(name, schema)
-        if _current_form(directory / name) == schema:
-            continue  # unchanged: leave the file (and its formatting) alone
-        text = json.dumps(schema, ensure_ascii=False, indent=2) + "\n"
-        fd, tmp = tempfile.mkstemp(dir=directory, prefix=".form-", suffix=".tmp")
-        with os.fdopen(fd, "w", encoding="utf-8") as out:
-            out.write(text)
-        os.replace(tmp, directory / name)
-        written.append(name)
-    return written
-
-
-def _current_form(path):
-    try:
-        return json.loads(path.read_text("utf-8"))
-    except (OSError, ValueError):
-        return None
-
-
 def form_exists_with(engine, forms: dict):
     """A form check that also accepts the forms about to be written with the model."""
     return lambda name: name in forms or engine.forms.exists(name)
@@ -141,9 +111,8 @@ def list_drafts(engine, key: str | None = None) -> list[ModelDraft]:
 
 def deploy_model(engine, actor, files: dict, key: str | None = None):
     """Deploy diagrams and forms together: the forms are checked and the diagrams linted
-    against them first; forms are written only once the deployment succeeded."""
+    against them, and the forms are stored with the new version (engine.models.packages),
+    never in the shared forms folder: no model replaces another model's forms."""
     require_owner(actor, "deploy process models")
     diagrams, forms = split_files(files)
-    result = engine.deploy(diagrams, actor, key=key, form_exists=form_exists_with(engine, forms), forms=forms)
-    write_forms(engine, actor, forms)
-    return result
+    return engine.deploy(diagrams, actor, key=key, forms=forms)

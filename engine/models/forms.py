@@ -1,4 +1,10 @@
-"""Form definitions (JSON Schema files in forms/) and server-side validation of submissions.
+"""Form definitions and server-side validation of submissions.
+
+A form belongs to a model version: deployed with it (beside the BPMN in its folder, or
+taken from the shared forms/ folder when it is deployed), stored among the version's files
+and read from there for every case of that version, so a redeploy never changes the forms
+of a running case and no model can replace another's. Versions deployed before forms were
+stored with them read the forms/ folder.
 
 The browser's checks are a courtesy; every submission, from the web form, the REST API or
 the CLI, is validated here before the task is completed: text is stripped (an answer of
@@ -18,11 +24,12 @@ from sqlalchemy.orm import aliased
 from engine.errors import InvalidData, NotFound
 from engine.models.form_rules import check_rules, parse_rules
 from engine.sandbox.scripts import ScriptEngine
-from engine.storage import Organisation
+from engine.storage import Organisation, ProcessFile
 
 NAME_CHARS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_.")
 
 
+FORM_SUFFIX = ".json"
 CHOICES = "x-liandong-choices"
 FILE_MARK = "x-liandong-file"
 
@@ -45,38 +52,66 @@ class FormStore:
         self.directory = Path(directory)
         self.sandbox, self.db = sandbox or ScriptEngine(), db
         self._cache: dict[str, tuple[float, dict, Draft202012Validator]] = {}
+        self._versions: dict[int, dict[str, bytes]] = {}  # a version's forms never change
         self._lock = threading.Lock()
+
+    def version_forms(self, version: int, session=None) -> dict[str, bytes]:
+        """The forms deployed with process version `version` (name -> bytes)."""
+        found = self._versions.get(version)
+        if found is None:
+            query = select(ProcessFile.name, ProcessFile.content).where(
+                ProcessFile.process_version_id == version, ProcessFile.name.like("%" + FORM_SUFFIX))
+            if session is None:
+                with self.db.read() as own:
+                    found = dict(own.execute(query).all())
+            else:
+                found = dict(session.execute(query).all())
+            with self._lock:
+                self._versions[version] = found
+        return found
+
+    def raw(self, name: str, version: int | None = None, session=None):
+        """A form file's JSON as written (UI schemas are not JSON Schemas), or {}."""
+        try:
+            if version is not None and name in self.version_forms(version, session):
+                return json.loads(self.version_forms(version, session)[name])
+            return json.loads(self.path(name).read_text("utf-8"))
+        except (OSError, ValueError, NotFound):
+            return {}
 
     def path(self, name: str) -> Path:
         if not name or not set(name) <= NAME_CHARS or name.startswith("."):
             raise NotFound(f"Form '{name}' is not a valid form file name.")
         return self.directory / name
 
-    def exists(self, name: str) -> bool:
+    def exists(self, name: str, version: int | None = None) -> bool:
+        if version is not None and name in self.version_forms(version):
+            return True
         try:
             return self.path(name).is_file()
         except NotFound:
             return False
 
-    def load(self, name: str) -> dict:
-        return self._entry(name)[1]
+    def load(self, name: str, version: int | None = None, session=None) -> dict:
+        """Form `name` of process version `version` (the forms folder's without one)."""
+        return self._entry(name, version, session)[1]
 
-    def load_for(self, name: str, case_data: dict, session=None) -> dict:
+    def load_for(self, name: str, case_data: dict, session=None, version: int | None = None) -> dict:
         """The schema with its `x-options-from` lists filled from the case and its
         `x-liandong-choices` from the organisations (see forms/README.md)."""
-        schema = self.load(name)
+        schema = self.load(name, version, session)
         return resolve_schema(schema, case_data, self._lists(schema, session))
 
-    def validate(self, name: str, data: dict, case_data: dict | None = None, session=None) -> dict:
+    def validate(self, name: str, data: dict, case_data: dict | None = None, session=None,
+                 version: int | None = None) -> dict:
         """The submission as it is to be stored (text stripped), or FormErrors mapping each
         failing field path ("activities.0.end_date") to messages.
 
         With `case_data`, choices named by `x-options-from` are enforced too, and rules may
         read the case's data (a campaign's `budget_limit`)."""
-        schema = self.load(name)
-        validator = self._entry(name)[2]
+        _, schema, validator = self._entry(name, version, session)
         if (case_data is not None and _mentions_options(schema)) or CHOICES in json.dumps(schema):
-            schema = self.load_for(name, case_data or {}, session)
+            schema = self.load_for(name, case_data or {}, session, version)
             validator = Draft202012Validator(schema, format_checker=FormatChecker())
         data = strip_text(schema, data)
         present = without_blanks(schema, data)
@@ -107,17 +142,24 @@ class FormStore:
         with self.db.read() as own:
             return {"organisations": organisation_choices(own)}
 
-    def _entry(self, name: str):
+    def _entry(self, name: str, version: int | None = None, session=None):
+        if version is not None:
+            content = self.version_forms(version, session).get(name)
+            if content is not None:
+                return self._parsed((version, name), name, 0, lambda: content.decode("utf-8"))
         path = self.path(name)
         try:
             mtime = path.stat().st_mtime
         except FileNotFoundError:
             raise NotFound(f"Form file '{name}' does not exist in {self.directory}.") from None
-        cached = self._cache.get(name)
+        return self._parsed(name, name, mtime, lambda: path.read_text("utf-8"))
+
+    def _parsed(self, key, name, mtime, text):
+        cached = self._cache.get(key)
         if cached and cached[0] == mtime:
             return cached
         try:
-            schema = json.loads(path.read_text("utf-8"))
+            schema = json.loads(text())
             Draft202012Validator.check_schema(schema)
             parse_rules(schema, f"Form file '{name}': ")
             _check_choices(schema, name)
@@ -125,7 +167,7 @@ class FormStore:
             raise InvalidData(f"Form file '{name}' is not a valid JSON Schema: {err}") from err
         entry = (mtime, schema, Draft202012Validator(schema, format_checker=FormatChecker()))
         with self._lock:
-            self._cache[name] = entry
+            self._cache[key] = entry
         return entry
 
 

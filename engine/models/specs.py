@@ -9,7 +9,8 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from engine.models.bpmn.parsing import load_documents, parse_model
+from engine.models.bpmn.parsing import load_documents, model_files, parse_model
+from engine.models.calls import supplier_files
 from engine.models.bpmn.starting import StartRule, rule_of
 from engine.errors import NotFound
 from engine.people.identity import lane_role
@@ -53,7 +54,9 @@ class SpecCache:
             raise NotFound(f"No process version {version_id}.")
         files = {f.name: f.content for f in session.scalars(
             select(ProcessFile).where(ProcessFile.process_version_id == version_id))}
-        model = parse_model(files, version.primary_process_id)
+        model = parse_model(files, version.primary_process_id,
+                            extra=supplier_files(session, version.calls or {}))
+        files = model_files(files)
         return SpecBundle(version_id, version.model.key, version.version,
                           version.primary_process_id, model.spec, model.subprocess_specs,
                           _has_timers(model), _catches_messages(model), _form_names(model),

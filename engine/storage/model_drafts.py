@@ -15,7 +15,7 @@ class ModelDraft(Base):
     __tablename__ = "model_drafts"
     __table_args__ = (Index("ix_model_drafts_key", "process_key", "saved_at"),)
     id: Mapped[int] = mapped_column(primary_key=True)
-    process_key: Mapped[str] = mapped_column(String(120))
+    process_key: Mapped[str] = mapped_column(String(255))
     base_version: Mapped[int | None] = mapped_column()
     files: Mapped[dict] = mapped_column(JSONDoc, default=dict)
     note: Mapped[str] = mapped_column(String(500), default="")

@@ -4,7 +4,7 @@ from flask import g, jsonify, request
 
 from engine import InvalidData, NotFound
 from engine.reading import inbox as queries
-from engine.reading.history import case_events
+from engine.reading.history import case_events, visible_case
 
 from ..extensions import current_engine
 from . import bp
@@ -95,9 +95,10 @@ def task(task_id):
     engine = current_engine()
     with engine.db.read() as s:
         row = queries.task_for(s, g.api_actor, task_id)
-    if row is None:
-        raise NotFound(f"Task {task_id} does not exist.")
-    schema = engine.forms.load(row.form_schema) if row.form_schema else None
+        if row is None:
+            raise NotFound(f"Task {task_id} does not exist.")
+        version = visible_case(s, g.api_actor, row.case_id).process_version_id
+        schema = engine.forms.load(row.form_schema, version, s) if row.form_schema else None
     return jsonify(task_json(row, {"form": schema, "instructions": row.instructions}))
 
 

@@ -106,13 +106,10 @@ def _start_form(key):
     if found is None or not found[1].form:
         abort(404)
     version, rule = found
-    schema = localize(engine.forms.load_for(rule.form, {}), get_locale())  # organisations as choices
+    schema = localize(engine.forms.load_for(rule.form, {}, version=version.id), get_locale())  # organisations as choices
     ui = {}
     if rule.form_ui:  # UI schemas are not JSON Schemas (a field may be called "title")
-        try:
-            ui = json.loads(engine.forms.path(rule.form_ui).read_text("utf-8"))
-        except (OSError, ValueError):
-            ui = {}
+        ui = engine.forms.raw(rule.form_ui, version.id)
     return version, schema, ui
 
 

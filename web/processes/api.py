@@ -71,10 +71,14 @@ def referenced_forms(files: dict) -> set[str]:
 
 
 def _with_forms(engine, files: dict) -> dict:
-    out = {name: (c.decode("utf-8", errors="replace") if isinstance(c, bytes) else c)
-           for name, c in files.items()}
+    """A version's files for the modeler: its forms as forms/NAME, and the forms its tasks
+    name that only the shared forms folder has (versions deployed before forms were kept
+    with them)."""
+    text = {name: (c.decode("utf-8", errors="replace") if isinstance(c, bytes) else c)
+            for name, c in files.items()}
+    out = {("forms/" + name if name.endswith(".json") else name): content for name, content in text.items()}
     for form in sorted(referenced_forms(files)):
-        if engine.forms.exists(form):
+        if "forms/" + form not in out and engine.forms.exists(form):
             out["forms/" + form] = engine.forms.path(form).read_text("utf-8")
     return out
 

@@ -12,10 +12,11 @@ from engine.errors import LiandongError
 from .localize import localize
 
 
-def labelled_facts(engine, form_names, schema: dict, facts: dict, locale) -> list[tuple[str, object]]:
+def labelled_facts(engine, form_names, schema: dict, facts: dict, locale,
+                   version=None) -> list[tuple[str, object]]:
     """(label, value to show) for each fact but the stage, which the page shows elsewhere."""
     titles, readings = {}, {}
-    for form in (schema, *_other_forms(engine, form_names, locale)):
+    for form in (schema, *_other_forms(engine, form_names, locale, version)):
         for key, prop in (form.get("properties") or {}).items():
             if isinstance(prop, dict) and key not in titles and isinstance(prop.get("title"), str):
                 titles[key] = prop["title"]
@@ -32,10 +33,10 @@ def labelled_facts(engine, form_names, schema: dict, facts: dict, locale) -> lis
     return rows
 
 
-def _other_forms(engine, form_names, locale):
+def _other_forms(engine, form_names, locale, version=None):
     for name in form_names:
         try:
-            yield localize(engine.forms.load(name), locale)
+            yield localize(engine.forms.load(name, version), locale)
         except LiandongError:  # a form missing on disk: its task page says so itself
             continue
 

@@ -26,14 +26,10 @@ from .widgets import describe, readonly_values
 EMPTY_SCHEMA = {"type": "object", "properties": {}}
 
 
-def _ui_schema(engine, name):
-    """UI schemas are not JSON Schemas (a field may be called "title"): read them as JSON."""
-    if not name:
-        return {}
-    try:
-        return json.loads(engine.forms.path(name).read_text("utf-8"))
-    except (OSError, ValueError):
-        return {}
+def _ui_schema(engine, name, version):
+    """UI schemas are not JSON Schemas (a field may be called "title"): read them as JSON,
+    the case's version's."""
+    return engine.forms.raw(name, version) if name else {}
 
 
 def _context(task_id):
@@ -52,10 +48,12 @@ def _context(task_id):
     # the whole task data, not only the scalar facts: a reviewer reads the submitted rows in
     # the instructions, and a form sent back for revision starts from what was submitted
     case.task_data = {**(case.facts or {}), **data}
-    schema = engine.forms.load_for(task.form_schema, data) if task.form_schema else EMPTY_SCHEMA
+    schema = engine.forms.load_for(task.form_schema, data, version=case.process_version_id) \
+        if task.form_schema else EMPTY_SCHEMA
     schema = localize(schema, get_locale())
-    case.fact_rows = labelled_facts(engine, form_names, schema, case.facts or {}, get_locale())
-    ui = _ui_schema(engine, task.form_ui_schema)
+    case.fact_rows = labelled_facts(engine, form_names, schema, case.facts or {}, get_locale(),
+                                    case.process_version_id)
+    ui = _ui_schema(engine, task.form_ui_schema, case.process_version_id)
     case.refused = refused
     return task, case, files, draft, schema, ui, refused is None
 

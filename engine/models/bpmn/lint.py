@@ -20,7 +20,7 @@ from SpiffWorkflow.spiff.parser.process import SpiffBpmnParser
 
 from engine.errors import LiandongError, ScriptError
 from engine.models.bpmn.dataflow import PYTHON_NAMES, undefined_names
-from engine.models.bpmn.parsing import check_documents, load_documents, runnable_processes
+from engine.models.bpmn.parsing import check_documents, load_documents, model_files, runnable_processes
 from engine.models.bpmn.starting import STARTERS, plain_start_events, start_rule
 from engine.models.bpmn.xml import BPMN_NS, NSMAP, SPIFF_NS, short_tag
 from engine.models.bpmn.problems import Problem, sort_problems
@@ -324,16 +324,17 @@ def lint_model(files: dict, form_exists=lambda name: True, compile_script=None, 
     return sort_problems(problems + lint_documents(documents, form_exists, compile_script, **names))
 
 
-def validate_files(files: dict, form_exists=lambda name: True, compile_script=None, **names) -> list[Problem]:
+def validate_files(files: dict, form_exists=lambda name: True, compile_script=None, strict=False,
+                   extra=None, **names) -> list[Problem]:
     """The full verdict on a model: XML hardening, XSD, SpiffWorkflow parse, lint.
 
     Never raises for bad input: every failure is a Problem. A SpiffWorkflow
     parse error on an element a lint rule already flagged as an error is
     dropped, since it usually restates the same fault less clearly.
     """
-    documents, problems = load_documents(files)
+    documents, problems = load_documents(model_files(files))
     unreadable = bool(problems)
-    checked = check_documents(documents)
+    checked = check_documents(documents, strict, load_documents(model_files(extra))[0] if extra else ())
     if unreadable and not any(document.kind == 'bpmn' for document in documents):
         checked = [problem for problem in checked if problem.rule != 'not-executable']
     linted = lint_documents(documents, form_exists, compile_script, **names)

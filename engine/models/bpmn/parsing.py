@@ -27,6 +27,7 @@ from SpiffWorkflow.dmn.parser.BpmnDmnParser import SCHEMAS as DMN_SCHEMAS
 from SpiffWorkflow.spiff.parser.process import VALIDATOR, SpiffBpmnParser
 
 from engine.errors import ModelError
+from engine.models.bpmn.compat import build_parser, relaxed_problems, spiff_problem
 from engine.models.bpmn.problems import (Problem, at_element, has_errors, nearest_id,
     sort_problems, summarize)
 from engine.models.bpmn.xml import BPMN_NS, NSMAP, parse_xml, short_tag, shorten_namespaces
@@ -110,8 +111,14 @@ def _element_on_line(root, line, local_name):
     return (named or found or [None])[-1]
 
 
-def schema_problems(document: Document) -> list[Problem]:
-    """Every XSD violation in a file (SpiffWorkflow's validator stops at the last one)."""
+def model_files(files: dict) -> dict:
+    """The diagrams among a version's files (its forms, JSON, are not parsed here)."""
+    return {name: content for name, content in files.items() if not name.endswith('.json')}
+
+
+def schema_problems(document: Document, severity='error') -> list[Problem]:
+    """Every XSD violation in a file (SpiffWorkflow's validator stops at the last one); in
+    compatibility mode (`severity` 'warning') what SpiffWorkflow tolerates only warns."""
     with _schema_lock:
         validator = _validator_for(document)
         if validator is None:
@@ -129,112 +136,11 @@ def schema_problems(document: Document) -> list[Problem]:
         if len(text) > 500:
             text = text[:497] + '...'
         problems.append(Problem(document.name, line or None, nearest_id(element) if element is not None else None,
-                                'error', 'xsd', text))
+                                severity, 'xsd', text))
     if len(entries) > MAX_SCHEMA_PROBLEMS:
-        problems.append(Problem(document.name, None, None, 'error', 'xsd',
+        problems.append(Problem(document.name, None, None, severity, 'xsd',
                                 f'{len(entries) - MAX_SCHEMA_PROBLEMS} more schema errors not shown'))
     return problems
-
-
-class _Parser(SpiffBpmnParser):
-    """SpiffBpmnParser that reports an unimplemented data store instead of
-    abandoning the rest of the file, so one validation run shows more."""
-
-    def __init__(self):
-        super().__init__()  # no validator: schema_problems reports every XSD error instead
-        self.store_failures = []
-
-    def _add_data_stores(self, bpmn):
-        try:
-            super()._add_data_stores(bpmn)
-        except ValidationException as exc:
-            self.store_failures.append((exc, bpmn))
-
-
-def _document_of(documents, element):
-    root = element.getroottree().getroot()
-    for document in documents:
-        if document.root is root:
-            return document
-    return None
-
-
-def _find(documents, xpath, prefer=None, **variables):
-    ordered = sorted(documents, key=lambda document: document.name != prefer)
-    for document in ordered:
-        found = document.root.xpath(xpath, namespaces=NSMAP, **variables)
-        if found:
-            return found[0]
-    return None
-
-
-def _explain(message, tag):
-    """Reword SpiffWorkflow's terser messages for modellers."""
-    if message.startswith('There is no support implemented for this task type'):
-        return f'SpiffWorkflow cannot execute {tag or "this element"}'
-    if message.startswith('Multiple outgoing flows are not supported'):
-        return (f'{tag or "this element"} has several outgoing sequence flows; '
-                'SpiffWorkflow needs a gateway to split the flow')
-    if message.startswith('Non-default exclusive outgoing sequence flow without condition'):
-        return ('this sequence flow leaves an exclusive or inclusive gateway without a condition '
-                'and is not the default flow')
-    if message.startswith('A Service Task must have an operator'):
-        return 'a service task needs a spiffworkflow:serviceTaskOperator extension'
-    match = re.match(r'No DMN Diagram available with id "([^"]*)", Available DMN ids are: ?(.*)', message)
-    if match:
-        return (f'the business rule task calls decision {match.group(1)!r}, which is not in this model '
-                f'(decisions in the model: {match.group(2) or "none"})')
-    match = re.match(r'Cannot resolve (data(?:In|Out)putAssociation)', message)
-    if match:
-        return f'cannot resolve a {match.group(1)}: no data object or data store matches its reference'
-    return message
-
-
-def spiff_problem(exc, documents, default_file=None) -> Problem:
-    """Locate a SpiffWorkflow (or unexpected) parse failure in the source files."""
-    if not isinstance(exc, ValidationException):
-        return Problem(default_file or '', None, None, 'error', 'parse',
-                       f'SpiffWorkflow could not parse the model: {type(exc).__name__}: {exc}')
-    raw = str(exc.args[0]) if exc.args else 'invalid model'
-    message = '. '.join([' '.join(raw.split()).rstrip('. ')] + [note for note in exc.notes if note])
-    file = exc.file_name or default_file
-    element = None
-    if exc.id:
-        element = _find(documents, '//*[@id=$value]', prefer=file, value=exc.id)
-    elif match := re.match(r"The process '([^']*)' was not found", message):
-        element = _find(documents, '//bpmn:callActivity[@calledElement=$value]', value=match.group(1))
-        message = f'call activity calls process {match.group(1)!r}, which is not in this model'
-    elif match := re.match(r'Data Store with name (.*) has no implementation', raw, re.S):
-        element = _find(documents, '//bpmn:dataStore[@name=$value]', prefer=file, value=match.group(1))
-        message = f'SpiffWorkflow has no implementation for data store {" ".join(match.group(1).split())!r}'
-    tag = exc.tag or (short_tag(element.tag) if element is not None else '')
-    message = _explain(message, tag)
-    if element is not None:
-        document = _document_of(documents, element)
-        return at_element(document.name if document else (file or ''), element, 'error', 'parse', message)
-    return Problem(file or '', None, exc.id or None, 'error', 'parse', message)
-
-
-def build_parser(documents) -> tuple[SpiffBpmnParser, list[Problem]]:
-    """Feed the hardened trees to SpiffWorkflow's Spiff parser; parse every decision table."""
-    parser, problems = _Parser(), []
-    for document in documents:
-        try:
-            if document.kind == 'bpmn':
-                parser.add_bpmn_xml(document.root, document.name)
-            else:
-                parser.add_dmn_xml(document.root, document.name)
-        except Exception as exc:  # any failure here is the input's fault: report, go on
-            problems.append(spiff_problem(exc, documents, document.name))
-    for exc, root in parser.store_failures:
-        names = [document.name for document in documents if document.root is root]
-        problems.append(spiff_problem(exc, documents, names[0] if names else None))
-    for dmn_parser in list(parser.dmn_parsers.values()):
-        try:
-            dmn_parser.parse()
-        except Exception as exc:
-            problems.append(spiff_problem(exc, documents, dmn_parser.filename))
-    return parser, problems
 
 
 def process_elements(documents):
@@ -306,24 +212,31 @@ def choose_primary(parser, documents, executable) -> str:
     return (candidates or executable)[0]
 
 
-def check_documents(documents) -> list[Problem]:
+def _xsd_severity(strict) -> str:
+    return 'error' if strict else 'warning'
+
+
+def check_documents(documents, strict=True, extra=()) -> list[Problem]:
     """Schema and SpiffWorkflow problems of the whole model, never raising.
 
     Every executable process is parsed, not only the primary one. When no
     process is executable, each is parsed as if it were, so the verdict also
-    says what else would block it once `isExecutable` is set.
+    says what else would block it once `isExecutable` is set. `extra`: documents of
+    other models that supply what this one calls (engine.models.calls); not checked.
+    Without `strict`, what SpiffWorkflow tolerates is a warning (engine.models.bpmn.compat).
     """
     problems = []
     for document in documents:
-        problems += schema_problems(document)
+        problems += schema_problems(document, _xsd_severity(strict))
     problems += reserved_id_problems(documents)
-    parser, parse_problems = build_parser(documents)
+    parser, parse_problems = build_parser([*documents, *extra], strict)
     problems += parse_problems
-    executable = parser.get_process_ids()
+    own = _own_process_ids(documents)
+    executable = [pid for pid in parser.get_process_ids() if pid in own]
     targets = list(executable)
     if not executable:
         problems.append(no_executable_problem(documents))
-        targets = list(parser.process_parsers)
+        targets = [pid for pid in parser.process_parsers if pid in own]
         for process_id in targets:
             parser.process_parsers[process_id].process_executable = True
     for process_id in targets:
@@ -333,7 +246,11 @@ def check_documents(documents) -> list[Problem]:
         except Exception as exc:
             file = parser.process_parsers[process_id].filename
             problems.append(spiff_problem(exc, documents, file))
-    return sort_problems(problems)
+    return sort_problems(problems + relaxed_problems(parser, documents))
+
+
+def _own_process_ids(documents) -> set:
+    return {process.get('id') for _, process in process_elements(documents)}
 
 
 def _raise_if_errors(problems):
@@ -341,21 +258,26 @@ def _raise_if_errors(problems):
         raise ModelError(summarize(problems), problems=sort_problems(problems))
 
 
-def parse_model(files: dict, process_id: str | None = None) -> ParsedModel:
-    """Parse a model's files into the specs for its primary process.
+def parse_model(files: dict, process_id: str | None = None, extra: dict | None = None,
+                strict: bool = False) -> ParsedModel:
+    """Parse a model's files (its forms, JSON, are left aside) into the specs for its
+    primary process; `extra` are other models' files supplying what it calls.
 
     Raises `ModelError` (its `problems` located by file, line and element)
-    when any file is unsafe, malformed, schema-invalid, or rejected by
-    SpiffWorkflow.
+    when any file is unsafe, malformed, or rejected by SpiffWorkflow; with `strict`,
+    also when it deviates from the XSD or needs compatibility mode's leniency.
     """
+    files = model_files(files)
     documents, problems = load_documents(files)
     for document in documents:
-        problems += schema_problems(document)
+        problems += schema_problems(document, _xsd_severity(strict))
     _raise_if_errors(problems)
     _raise_if_errors(reserved_id_problems(documents))
-    parser, problems = build_parser(documents)
+    others = load_documents(model_files(extra))[0] if extra else []
+    parser, problems = build_parser([*documents, *others], strict)
     _raise_if_errors(problems)
-    executable = parser.get_process_ids()
+    own = _own_process_ids(documents)
+    executable = [pid for pid in parser.get_process_ids() if pid in own]
     if not executable:
         _raise_if_errors([no_executable_problem(documents)])
     if process_id is None:
@@ -378,7 +300,8 @@ def parse_model(files: dict, process_id: str | None = None) -> ParsedModel:
         spec=spec,
         subprocess_specs=subprocess_specs,
         process_names={pid: parser.get_process_parser(pid).get_name() for pid in executable},
-        decision_ids=sorted(parser.dmn_parsers),
+        decision_ids=sorted(decision for decision, dmn in parser.dmn_parsers.items()
+                            if dmn.filename in files),
     )
 
 

@@ -33,7 +33,7 @@ def test_broken_model_names_file_line_and_element(engine):
     bad = bpmn("plan_review.bpmn")["plan_review.bpmn"].replace(
         b'<bpmn:parallelGateway id="Join" />', b'<bpmn:parallelGateway id="Join"><bpmn:oops/></bpmn:parallelGateway>')
     with pytest.raises(ModelError) as err:
-        engine.deploy({"plan_review.bpmn": bad})
+        engine.deploy({"plan_review.bpmn": bad}, strict=True)  # compatibility mode only warns
     problem = err.value.problems[0]
     assert problem.file == "plan_review.bpmn" and problem.line and problem.severity == "error"
 

@@ -110,7 +110,9 @@ def test_drafts_and_deploying_with_forms(campaign_orgs):
         "plan_review.bpmn": xml, "forms/plan2-schema.json": json.dumps(schema),
         "forms/plan-schema.json": before})
     assert result[:3] == ("plan_review", 1, True)
-    assert engine.forms.load("plan2-schema.json") == schema
-    assert existing.read_bytes() == before  # the same form is left as it was
+    version = engine.versions("plan_review")[0]
+    assert engine.forms.load("plan2-schema.json", version.id) == schema  # stored with the version
+    assert not engine.forms.exists("plan2-schema.json")  # not in the shared folder
+    assert existing.read_bytes() == before  # the shared form is left as it was
     with pytest.raises(InvalidData):
         model_drafts.split_files({"evil.sh": b"rm -rf /"})

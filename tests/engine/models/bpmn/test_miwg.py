@@ -68,7 +68,7 @@ pytestmark = pytest.mark.skipif(not FILES, reason=f'MIWG reference diagrams not 
 
 @pytest.mark.parametrize('path', FILES, ids=[path.name for path in FILES])
 def test_miwg_diagram_gets_a_located_verdict(path):
-    problems = validate_files({path.name: path.read_bytes()})
+    problems = validate_files({path.name: path.read_bytes()}, strict=True)
     assert isinstance(problems, list)
     for problem in problems:
         assert isinstance(problem, Problem)

@@ -75,7 +75,7 @@ def test_business_rule_task_without_its_decision_is_located():
 
 def test_broken_decision_table_is_located_in_the_dmn_file():
     dmn = (DATA / 'discount.dmn').read_bytes().replace(b'<text>0.1</text>', b'<text>0.1 +</text>')
-    error = model_error({'pricing.bpmn': (DATA / 'pricing.bpmn').read_bytes(), 'discount.dmn': dmn})
+    error = model_error({'pricing.bpmn': (DATA / 'pricing.bpmn').read_bytes(), 'discount.dmn': dmn}, strict=True)
     [problem] = error.problems
     assert (problem.file, problem.element_id, problem.rule) == ('discount.dmn', 'LiteralExpression_gold', 'parse')
     assert problem.line == 15
@@ -85,7 +85,7 @@ def test_broken_decision_table_is_located_in_the_dmn_file():
 def test_dmn_schema_violation_is_reported_with_line():
     dmn = (DATA / 'discount.dmn').read_bytes().replace(b'<decisionTable id="DecisionTable_discount">',
                                                        b'<decisionTable id="DecisionTable_discount" bogus="1">')
-    error = model_error({'pricing.bpmn': (DATA / 'pricing.bpmn').read_bytes(), 'discount.dmn': dmn})
+    error = model_error({'pricing.bpmn': (DATA / 'pricing.bpmn').read_bytes(), 'discount.dmn': dmn}, strict=True)
     [problem] = error.problems
     assert (problem.file, problem.line, problem.rule) == ('discount.dmn', 4, 'xsd')
     assert problem.element_id == 'DecisionTable_discount'
@@ -134,7 +134,7 @@ def test_parse_spec_for_returns_what_bpmn_workflow_takes():
 
 def test_schema_violation_names_file_line_and_element():
     body = SIMPLE + '\n    <bpmn:exclusiveGateway id="G" gatewayDirection="Sideways" />'
-    error = model_error({'p.bpmn': model(body)})
+    error = model_error({'p.bpmn': model(body)}, strict=True)
     [problem] = error.problems
     assert (problem.file, problem.line, problem.element_id, problem.rule) == ('p.bpmn', 7, 'G', 'xsd')
     assert 'bpmn:exclusiveGateway' in problem.message and '{http' not in problem.message

@@ -1,0 +1,111 @@
+"""Process and decision ids across models, as SpiffArena resolves them.
+
+A call activity may call a process, and a business rule task a decision, that another
+deployed model defines. At deploy the latest version of the model that supplies each such
+id is found and recorded with the new version (`ProcessVersion.calls`), together with what
+that version itself calls; every case of the version then runs with exactly those callees,
+so a later redeploy of a callee changes no running case (deploy the caller again to take
+it up). Nothing is looked up on the hot path: the version's spec is parsed once with its
+callees' files (engine.models.specs).
+"""
+from dataclasses import dataclass, field
+
+from sqlalchemy import select
+
+from engine.models.bpmn.parsing import model_files
+from engine.models.bpmn.xml import BPMN_NS, NSMAP, parse_xml
+from engine.errors import ModelError
+from engine.storage import ProcessFile, ProcessModel, ProcessVersion
+
+SPIFF_NS = "http://spiffworkflow.org/bpmn/schema/1.0/core"
+
+
+def _roots(files: dict):
+    for name in sorted(model_files(files)):
+        try:
+            yield name, parse_xml(files[name], name)
+        except ModelError:
+            continue  # the checks report an unreadable file
+
+
+def provided_ids(files: dict) -> list[str]:
+    """The process ids and decision ids the files define."""
+    found = set()
+    for _, root in _roots(files):
+        found.update(root.xpath("./bpmn:process/@id", namespaces=NSMAP))
+        if root.tag.endswith("}definitions") and not root.tag.startswith(f"{{{BPMN_NS}}}"):
+            found.update(el.get("id") for el in root.iter() if isinstance(el.tag, str)
+                         and el.tag.endswith("}decision") and el.get("id"))
+    return sorted(found)
+
+
+def called_ids(files: dict) -> list[str]:
+    """The processes its call activities call and the decisions its business rule tasks do."""
+    found = set()
+    for _, root in _roots(files):
+        found.update(root.xpath("//bpmn:callActivity/@calledElement", namespaces=NSMAP))
+        found.update((el.text or "").strip() for el in root.iter(f"{{{SPIFF_NS}}}calledDecisionId"))
+    return sorted(found - {""})
+
+
+@dataclass
+class Resolution:
+    #: id -> the version id supplying it (this model's callees and theirs, transitively).
+    calls: dict = field(default_factory=dict)
+    #: id -> (model key, version number), for saying which model supplies what.
+    suppliers: dict = field(default_factory=dict)
+    #: The suppliers' diagram files, named "key@vN/file", to parse with the model.
+    extra: dict = field(default_factory=dict)
+
+    def lines(self) -> list[str]:
+        return [f"calls {callee!r} from model {key} v{number}"
+                for callee, (key, number) in sorted(self.suppliers.items())]
+
+
+def _latest_suppliers(session, exclude_key: str) -> dict[str, tuple]:
+    """id -> (version id, key, number, calls) of the latest version of each other model
+    providing it; where several models provide one, the most recently deployed wins."""
+    latest = {}
+    rows = session.execute(select(ProcessVersion.id, ProcessModel.key, ProcessVersion.version,
+                                  ProcessVersion.provides, ProcessVersion.calls, ProcessVersion.deployed_at)
+                           .join(ProcessModel, ProcessModel.id == ProcessVersion.process_model_id)
+                           .where(ProcessModel.key != exclude_key))
+    for row in rows:
+        if row.key not in latest or latest[row.key].version < row.version:
+            latest[row.key] = row
+    found = {}
+    for row in sorted(latest.values(), key=lambda r: (r.deployed_at, r.id)):
+        for provided in row.provides or ():
+            found[provided] = (row.id, row.key, row.version, row.calls or {})
+    return found
+
+
+def resolve(session, files: dict, key: str) -> Resolution:
+    """What the model's files call that they do not define, from the other models."""
+    wanted = [callee for callee in called_ids(files) if callee not in set(provided_ids(files))]
+    result = Resolution()
+    if not wanted:
+        return result
+    suppliers = _latest_suppliers(session, key)
+    for callee in wanted:
+        if callee in suppliers:
+            version_id, supplier_key, number, their_calls = suppliers[callee]
+            result.calls[callee] = version_id
+            result.suppliers[callee] = (supplier_key, number)
+            for inner, inner_version in their_calls.items():  # what the callee calls, as pinned
+                result.calls.setdefault(inner, inner_version)
+    result.extra = supplier_files(session, result.calls)
+    return result
+
+
+def supplier_files(session, calls: dict) -> dict[str, bytes]:
+    """The diagram files of the versions `calls` names, each file once."""
+    version_ids = sorted(set(calls.values()))
+    if not version_ids:
+        return {}
+    rows = session.execute(select(ProcessModel.key, ProcessVersion.version, ProcessFile.name,
+                                  ProcessFile.content)
+                           .join(ProcessVersion, ProcessVersion.id == ProcessFile.process_version_id)
+                           .join(ProcessModel, ProcessModel.id == ProcessVersion.process_model_id)
+                           .where(ProcessFile.process_version_id.in_(version_ids)))
+    return model_files({f"{key}@v{number}/{name}": content for key, number, name, content in rows})
