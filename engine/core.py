@@ -145,6 +145,14 @@ class Engine:
             return (result.version.model.key, result.version.version, result.created,
                     result.warnings, result)
 
+    def check_model(self, files: dict, strict=None):
+        """(problems, what it calls from which deployed model) of a model folder's files,
+        as deploying them would find; nothing is written."""
+        from engine.models.packages import check_package, prepare
+        package = prepare(files, None, self.forms, strict)
+        with self.db.read() as session:
+            return check_package(self, session, package)
+
     def deploy_model(self, user, files: dict, key=None):
         """Deploy diagrams with their forms (engine.models.drafts: the modeler's deploy)."""
         from engine.models.drafts import deploy_model

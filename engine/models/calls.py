@@ -109,3 +109,23 @@ def supplier_files(session, calls: dict) -> dict[str, bytes]:
                            .join(ProcessModel, ProcessModel.id == ProcessVersion.process_model_id)
                            .where(ProcessFile.process_version_id.in_(version_ids)))
     return model_files({f"{key}@v{number}/{name}": content for key, number, name, content in rows})
+
+
+def in_dependency_order(models: list) -> list:
+    """`models` (engine.models.files.ModelFiles) ordered so that a model comes after the
+    models supplying what it calls; a cycle keeps the models' own order."""
+    provides = {}
+    for index, model in enumerate(models):
+        for provided in provided_ids(model.files):
+            provides.setdefault(provided, index)
+    needs = {index: {provides[c] for c in called_ids(model.files) if provides.get(c, index) != index}
+             for index, model in enumerate(models)}
+    ordered, placed = [], set()
+    while len(placed) < len(models):
+        ready = [i for i in range(len(models)) if i not in placed and needs[i] <= placed]
+        if not ready:  # a cycle: take the first left
+            ready = [min(set(range(len(models))) - placed)]
+        for index in ready:
+            placed.add(index)
+            ordered.append(models[index])
+    return ordered

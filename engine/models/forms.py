@@ -24,7 +24,7 @@ from sqlalchemy.orm import aliased
 from engine.errors import InvalidData, NotFound
 from engine.models.form_rules import check_rules, parse_rules
 from engine.sandbox.scripts import ScriptEngine
-from engine.storage import Organisation, ProcessFile
+from engine.storage import Organisation, ProcessFile, ProcessVersion
 
 NAME_CHARS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_.")
 
@@ -56,16 +56,15 @@ class FormStore:
         self._lock = threading.Lock()
 
     def version_forms(self, version: int, session=None) -> dict[str, bytes]:
-        """The forms deployed with process version `version` (name -> bytes)."""
+        """The forms deployed with process version `version` (name -> bytes), then those of
+        the other models' versions it calls (their tasks run in its cases)."""
         found = self._versions.get(version)
         if found is None:
-            query = select(ProcessFile.name, ProcessFile.content).where(
-                ProcessFile.process_version_id == version, ProcessFile.name.like("%" + FORM_SUFFIX))
             if session is None:
                 with self.db.read() as own:
-                    found = dict(own.execute(query).all())
+                    found = _forms_of(own, version)
             else:
-                found = dict(session.execute(query).all())
+                found = _forms_of(session, version)
             with self._lock:
                 self._versions[version] = found
         return found
@@ -169,6 +168,16 @@ class FormStore:
         with self._lock:
             self._cache[key] = entry
         return entry
+
+
+def _forms_of(session, version: int) -> dict[str, bytes]:
+    calls = session.scalar(select(ProcessVersion.calls).where(ProcessVersion.id == version)) or {}
+    found = {}
+    for version_id in [version, *sorted(set(calls.values()))]:
+        for name, content in session.execute(select(ProcessFile.name, ProcessFile.content).where(
+                ProcessFile.process_version_id == version_id, ProcessFile.name.like("%" + FORM_SUFFIX))):
+            found.setdefault(name, content)
+    return found
 
 
 def resolve_schema(schema, case_data: dict, lists: dict | None = None):

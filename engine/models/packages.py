@@ -130,6 +130,17 @@ def form_schemas(package: Package) -> dict:
     return {name: json.loads(content) for name, content in package.forms.items()}
 
 
+def check_package(engine, session, package: Package):
+    """(problems, Resolution) of a package, as deploying it would find."""
+    from engine.models.calls import resolve
+    from engine.models.checks import check_files, fields_of
+    resolution = resolve(session, package.files, package.primary_process_id or "")
+    problems = check_files(package.files, lambda form: form in package.forms or engine.forms.exists(form),
+                           fields_of(engine.forms, form_schemas(package)), package.strict,
+                           resolution.extra)
+    return problems, resolution
+
+
 def deploy_package(engine, session, actor, package: Package, key=None, name=None,
                    form_exists=None, category=None):
     """Check and store `package` as the next version (engine.models.deploy), inside the

@@ -205,9 +205,29 @@ def diff_versions(engine, session: Session, key: str, old: int, new: int) -> Mod
     if kind == PROCESS:
         old_b, new_b = engine.specs.get(session, old_v.id), engine.specs.get(session, new_v.id)
         changes = spec_changes(old_b.spec, old_b.subprocess_specs, new_b.spec, new_b.subprocess_specs)
-    xml_old = xml_elements(version_files(session, key, old))
-    xml_new = xml_elements(version_files(session, key, new))
-    return ModelDiff(key, old, new, merge_xml(changes, xml_old, xml_new), kind)
+    files_old, files_new = version_files(session, key, old), version_files(session, key, new)
+    elements = merge_xml(changes, xml_elements(files_old), xml_elements(files_new))
+    return ModelDiff(key, old, new, elements + form_changes(files_old, files_new), kind)
+
+
+def form_changes(before: dict, after: dict) -> list[ElementChange]:
+    """The forms (JSON files) a version added, removed or changed."""
+    found = []
+    for name in sorted({n for n in [*before, *after] if n.endswith(".json")}):
+        old, new = before.get(name), after.get(name)
+        if old == new or (old and new and _json(old) == _json(new)):
+            continue
+        status = "added" if old is None else "removed" if new is None else "changed"
+        found.append(ElementChange(name, "form", name, status, None, ["form"],
+                                   {"form": {"before": name if old else None, "after": name if new else None}}))
+    return found
+
+
+def _json(content: bytes):
+    try:
+        return json.loads(content)
+    except ValueError:
+        return content
 
 
 def spec_changes(old_spec, old_deps: dict, new_spec, new_deps: dict) -> dict[str, ElementChange]:

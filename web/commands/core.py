@@ -3,7 +3,6 @@ import sys
 
 import click
 
-from engine import Settings
 from engine.models.files import collect
 
 from .common import clean_errors, engine_from_env as _engine, json_object
@@ -54,19 +53,24 @@ def create_user(name, orgs, roles, password, display_name):
 @click.argument("paths", nargs=-1, required=True, type=click.Path())
 @click.option("--user", default="system", show_default=True)
 @click.option("--key", help="Process key (default: the primary process id); one model only.")
+@click.option("--strict", is_flag=True, default=None,
+              help="Refuse what compatibility mode only warns about (as \"strict\": true in "
+                   "process_model.json).")
 @clean_errors
-def deploy(paths, user, key):
-    """Deploy BPMN/DMN files; a folder is one model, a loose file a model by itself."""
+def deploy(paths, user, key, strict):
+    """Deploy BPMN/DMN files; a folder is one model (SpiffArena's process-model folder: its
+    forms and process_model.json go with it), a loose file a model by itself."""
     engine = _engine()
     models = collect(paths)
     if key and len(models) != 1:
         raise click.UsageError("--key needs exactly one model")
     for model in models:
-        process_key, version, created, warnings = engine.deploy(model.files, user, key=key)
+        process_key, version, created, warnings, result = engine.deploy_result(
+            model.files, user, key=key, strict=strict or None, category=model.category)
         verdict = "deployed" if created else "unchanged"
         click.echo(f"{verdict} {process_key} v{version} ({model.label})")
-        for warning in warnings:
-            click.echo(f"  {warning}")
+        for line in [*map(str, warnings), *result.resolution.lines()]:
+            click.echo(f"  {line}")
 
 
 @click.command()
@@ -74,13 +78,13 @@ def deploy(paths, user, key):
 @clean_errors
 def validate(paths):
     """Validate BPMN/DMN files; exit status 1 if any has an error."""
-    from engine.models.forms import FormStore
-    from engine.models.checks import check_files, fields_of
-    forms = FormStore(Settings.from_env().forms_dir)
+    engine = _engine()
     failed = False
     for model in collect(paths):
-        problems = check_files(model.files, forms.exists, fields_of(forms))
-        for name in sorted(model.files):
+        problems, resolution = engine.check_model(model.files)
+        for line in resolution.lines():
+            click.echo(f"{model.label}: {line}")
+        for name in sorted(n for n in model.files if not n.endswith(".json")):
             mine = [p for p in problems if p.file == name]
             errors = sum(p.severity == "error" for p in mine)
             failed |= errors > 0

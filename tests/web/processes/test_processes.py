@@ -105,7 +105,7 @@ def test_validation_lists_lint_problems_with_elements(owner):
     assert not [p for p in both["problems"] if p["element_id"] == "A" and p["rule"].startswith(("form", "user-task-form"))]
 
 
-def test_deploy_with_a_new_form_writes_it(app, owner):
+def test_deploy_with_a_new_form_keeps_it_with_the_version(app, owner):
     engine = app.extensions["liandong"]
     xml = bpmn("plan_review.bpmn")["plan_review.bpmn"].decode().replace("plan-schema.json", "plan2-schema.json")
     schema = {"title": "Plan 2", "type": "object", "properties": {"title": {"type": "string"}}}
@@ -113,7 +113,11 @@ def test_deploy_with_a_new_form_writes_it(app, owner):
                                                                 "forms/plan2-schema.json": schema}})
     assert response.status_code == 200, response.get_data(as_text=True)
     assert response.get_json()["version"] == 2
-    assert engine.forms.load("plan2-schema.json")["title"] == "Plan 2"
+    version = engine.versions("plan_review")[0]
+    assert engine.forms.load("plan2-schema.json", version.id)["title"] == "Plan 2"
+    assert not engine.forms.exists("plan2-schema.json")  # the shared folder is not written
+    loaded = owner.get("/processes/api/model?key=plan_review").get_json()
+    assert json.loads(loaded["files"]["forms/plan2-schema.json"])["title"] == "Plan 2"
     bad = _json(owner, "/processes/api/deploy", {"files": {"plan_review.bpmn": "<oops"}})
     assert bad.status_code == 422 and bad.get_json()["problems"]
 
