@@ -41,7 +41,9 @@ def test_diff_names_conditions_forms_and_scripts(engine):
     assert changes["Gateway_Budget"] == ("changed", "exclusiveGateway", ("conditions",))
     assert changes["Task_Plan"] == ("changed", "userTask", ("form",))
     assert changes["F_review"] == ("changed", "sequenceFlow", ("conditions",))
-    assert set(changes) == {"Gateway_Budget", "Task_Plan", "F_review"}
+    # v1 took plan-schema.json from the shared folder with it; v2 names no such form
+    assert changes["plan-schema.json"] == ("removed", "form", ("form",))
+    assert set(changes) == {"Gateway_Budget", "Task_Plan", "F_review", "plan-schema.json"}
 
 
 def test_same_version_diff_is_empty_and_unknown_version_is_not_found(engine):
