@@ -241,7 +241,8 @@ def trail_kinds():
             "organisations_imported": _l("organisations imported"),
             "user_created": _l("user created"), "user_changed": _l("user changed"),
             "password_changed": _l("password changed"), "membership_added": _l("role granted"),
-            "membership_removed": _l("role revoked"), "token_created": _l("API token created")}
+            "membership_removed": _l("role revoked"), "token_created": _l("API token created"),
+            "model_deployed": _l("process model deployed")}
 
 
 @bp.get("/people-trail")

@@ -38,6 +38,8 @@ def index():
     with engine.db.read() as session:
         models = [(m, model_versions.list_versions(session, m.key, changes=False))
                   for m in model_versions.list_models(session)]
+    # models without a category (process group) first, then each category's, by name
+    models.sort(key=lambda pair: (pair[0].category or "", pair[0].key))
     drafts = {}
     for draft in model_drafts.list_drafts(engine):
         drafts.setdefault(draft.process_key, draft)
