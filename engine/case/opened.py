@@ -69,7 +69,7 @@ class OpenCase:
         #: Set by a save hook: messages between linked cases wait to be delivered once the
         #: command has committed. The command returns it to the Engine.
         self.deliver = False
-        self.bundle = engine.specs.get(session, case.process_version_id)
+        self.bundle = engine.specs.for_case(session, case)
         if workflow is None:
             workflow = runtime.load(case.state, self.bundle, engine.script_engine)
             self.open_before = frozenset(projection.ready_tasks(workflow))

@@ -167,7 +167,7 @@ def _verdict_for(engine, session, case: Case, target: ProcessVersion, changed_id
         verdict.reasons.append(Reason("newer", f"the case is on a newer version ({case.version.version})",
                                       version=case.version.version))
         return verdict, None
-    old = engine.specs.get(session, case.process_version_id)
+    old = engine.specs.for_case(session, case)
     new = engine.specs.get(session, target.id)
     workflow = runtime.load(case.state, old, engine.script_engine)
     reasons, top, subs = assess(workflow, new.spec, new.subprocess_specs)
@@ -195,7 +195,7 @@ def _cases(session, key: str, case_ids) -> list[int]:
 
 
 def _changed_ids(engine, session, case: Case, target: ProcessVersion) -> list[str]:
-    old = engine.specs.get(session, case.process_version_id)
+    old = engine.specs.for_case(session, case)
     new = engine.specs.get(session, target.id)
     return sorted(spec_changes(old.spec, old.subprocess_specs, new.spec, new.subprocess_specs))
 
@@ -254,6 +254,7 @@ def _migrate_one(engine, actor, case_id: int, target_id: int, target_number: int
         from_version_id = case.process_version_id
         with OpenCase(engine, session, case, actor, workflow) as opened:
             case.process_version_id = target_id
+            case.callees = None  # the target version's own pins
             case.version = target
             opened.save()
             opened.record("case_migrated", from_version=verdict.from_version,

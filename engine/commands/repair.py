@@ -156,7 +156,7 @@ def retry_case(engine, actor, case_id: int, reason: str):
 def data_of_case(engine, session, case: Case) -> dict:
     """The data of a case the caller may see (read-only, no lock)."""
     state = session.scalar(select(Case.state).where(Case.id == case.id))
-    workflow = runtime.load(state, engine.specs.get(session, case.process_version_id), engine.script_engine)
+    workflow = runtime.load(state, engine.specs.for_case(session, case), engine.script_engine)
     return current_data(workflow)
 
 

@@ -5,6 +5,7 @@ never holds a session or a half-loaded case.
 """
 from dataclasses import dataclass
 
+from engine.models.calls import callees_at_start
 from engine.models import deploy as deployment
 from engine.runtime import workflow as runtime, state as serialization
 from engine.case.failures import engine_errors
@@ -93,8 +94,9 @@ def open_new_case(engine, session, actor, pv, data: dict, org, business_key=None
                 title=title or business_key or pv.name or pv.key, status="running",
                 organisation_id=org.id if org else None, org_path=org.path if org else "/",
                 parent_case_id=parent_case_id, started_by=actor.username,
-                started_at=engine.now(), updated_at=engine.now(), state="", facts={})
-    bundle = engine.specs.get(session, pv.id)
+                started_at=engine.now(), updated_at=engine.now(), state="", facts={},
+                callees=callees_at_start(session, pv.id) if engine.specs.get(session, pv.id).pinned_calls else None)
+    bundle = engine.specs.for_case(session, case)
     missing = missing_start_data(bundle, data)
     if missing:  # a parent's script passed too little: the parent's command fails, noted on it
         raise ValueError(f"start_cases('{pv.key}'): the item for '{business_key}' lacks "

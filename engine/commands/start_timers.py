@@ -11,6 +11,7 @@ from datetime import timedelta
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
+from engine.models.calls import callees_at_start
 from engine.runtime import workflow as runtime
 from engine.case.opened import OpenCase
 from engine.errors import ModelError
@@ -45,11 +46,13 @@ def fire_start_timer(engine, session: Session, row: Timer, node: str) -> int:
     cycle; returns the new case's id. See engine.commands.timers.fire."""
     now = engine.now()
     version = session.get(ProcessVersion, row.process_version_id)
-    bundle = engine.specs.get(session, version.id)
-    case = Case(process_version_id=version.id, process_key=bundle.process_key,
-                title=version.name or bundle.process_key, status="running",
+    case = Case(process_version_id=version.id, process_key=version.model.key,
+                title=version.name or version.model.key, status="running",
                 org_path="/", started_by=engine.system_actor.username,
-                started_at=now, updated_at=now, state="", facts={})
+                started_at=now, updated_at=now, state="", facts={},
+                callees=callees_at_start(session, version.id)
+                if engine.specs.get(session, version.id).pinned_calls else None)
+    bundle = engine.specs.for_case(session, case)
     workflow = runtime.new_workflow(bundle, engine.script_engine)
     runtime.fire_start_event(workflow, row.element_id)
     with OpenCase(engine, session, case, engine.system_actor, workflow, new=True) as opened:

@@ -126,7 +126,7 @@ def run_completion(engine, session, note, actor, case, row: CaseTask, data: dict
         _attach_uploads(engine, session, opened, actor, row, data, uploads)
         if row.form_schema:
             data = engine.forms.validate(row.form_schema, data, task.data, session,
-                                         version=case.process_version_id)
+                                         version=engine.forms.scope(case))
         before = serialization.dump_value(task.data)
         task.data.update(data)
         task.run()
@@ -271,7 +271,7 @@ def diff(before: dict, after: dict) -> dict:
 def task_data(engine, session, row: CaseTask) -> dict:
     """The data a task's form sees (its choices come from it); read-only, no lock."""
     case = session.get(Case, row.case_id, options=[undefer(Case.state)])
-    workflow = runtime.load(case.state, engine.specs.get(session, case.process_version_id),
+    workflow = runtime.load(case.state, engine.specs.for_case(session, case),
                             engine.script_engine)
     task = workflow.get_task_from_id(UUID(row.id))
     return serialization.dump_value(task.data) if task is not None else {}

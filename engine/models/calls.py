@@ -3,10 +3,11 @@
 A call activity may call a process, and a business rule task a decision, that another
 deployed model defines. At deploy the latest version of the model that supplies each such
 id is found and recorded with the new version (`ProcessVersion.calls`), together with what
-that version itself calls; every case of the version then runs with exactly those callees,
-so a later redeploy of a callee changes no running case (deploy the caller again to take
-it up). Nothing is looked up on the hot path: the version's spec is parsed once with its
-callees' files (engine.models.specs).
+that version itself calls. A new case runs the latest version of each supplier at its
+start (`callees_at_start`), recorded on the case (`Case.callees`) when it differs from the
+version's pins, so a later redeploy of a callee changes no running case. Commands on a
+running case look nothing up: its spec is parsed once per version and set of callees
+(engine.models.specs).
 """
 from dataclasses import dataclass, field
 
@@ -96,6 +97,30 @@ def resolve(session, files: dict, key: str) -> Resolution:
                 result.calls.setdefault(inner, inner_version)
     result.extra = supplier_files(session, result.calls)
     return result
+
+
+def callees_at_start(session, version_id: int) -> dict | None:
+    """What a new case of version `version_id` runs for the ids it calls from other models:
+    the latest version of each supplier now (and what those call, likewise), or None when
+    that is what the version pinned at deploy (the usual case: nothing to record)."""
+    row = session.execute(select(ProcessVersion.calls, ProcessModel.key)
+                          .join(ProcessModel, ProcessModel.id == ProcessVersion.process_model_id)
+                          .where(ProcessVersion.id == version_id)).first()
+    pinned = (row.calls if row else None) or {}
+    if not pinned:
+        return None
+    latest = _latest_suppliers(session, row.key)
+    found, queue = {}, sorted(pinned)
+    while queue:
+        callee = queue.pop(0)
+        if callee in found:
+            continue
+        if callee in latest:
+            found[callee] = latest[callee][0]
+            queue.extend(sorted(latest[callee][3]))
+        elif callee in pinned:
+            found[callee] = pinned[callee]
+    return None if found == pinned else found
 
 
 def supplier_files(session, calls: dict) -> dict[str, bytes]:

@@ -55,9 +55,17 @@ class FormStore:
         self._versions: dict[int, dict[str, bytes]] = {}  # a version's forms never change
         self._lock = threading.Lock()
 
-    def version_forms(self, version: int, session=None) -> dict[str, bytes]:
+    @staticmethod
+    def scope(case):
+        """What names a case's forms: its version, with its own callees when it has them."""
+        callees = getattr(case, "callees", None)
+        return case.process_version_id if not callees else \
+            (case.process_version_id, tuple(sorted(callees.items())))
+
+    def version_forms(self, version, session=None) -> dict[str, bytes]:
         """The forms deployed with process version `version` (name -> bytes), then those of
-        the other models' versions it calls (their tasks run in its cases)."""
+        the other models' versions it calls (their tasks run in its cases); `version` may
+        be a case's `scope`."""
         found = self._versions.get(version)
         if found is None:
             if session is None:
@@ -69,7 +77,7 @@ class FormStore:
                 self._versions[version] = found
         return found
 
-    def raw(self, name: str, version: int | None = None, session=None):
+    def raw(self, name: str, version=None, session=None):
         """A form file's JSON as written (UI schemas are not JSON Schemas), or {}."""
         try:
             if version is not None and name in self.version_forms(version, session):
@@ -83,7 +91,7 @@ class FormStore:
             raise NotFound(f"Form '{name}' is not a valid form file name.")
         return self.directory / name
 
-    def exists(self, name: str, version: int | None = None) -> bool:
+    def exists(self, name: str, version=None) -> bool:
         if version is not None and name in self.version_forms(version):
             return True
         try:
@@ -91,18 +99,18 @@ class FormStore:
         except NotFound:
             return False
 
-    def load(self, name: str, version: int | None = None, session=None) -> dict:
+    def load(self, name: str, version=None, session=None) -> dict:
         """Form `name` of process version `version` (the forms folder's without one)."""
         return self._entry(name, version, session)[1]
 
-    def load_for(self, name: str, case_data: dict, session=None, version: int | None = None) -> dict:
+    def load_for(self, name: str, case_data: dict, session=None, version=None) -> dict:
         """The schema with its `x-options-from` lists filled from the case and its
         `x-liandong-choices` from the organisations (see forms/README.md)."""
         schema = self.load(name, version, session)
         return resolve_schema(schema, case_data, self._lists(schema, session))
 
     def validate(self, name: str, data: dict, case_data: dict | None = None, session=None,
-                 version: int | None = None) -> dict:
+                 version=None) -> dict:
         """The submission as it is to be stored (text stripped), or FormErrors mapping each
         failing field path ("activities.0.end_date") to messages.
 
@@ -141,7 +149,7 @@ class FormStore:
         with self.db.read() as own:
             return {"organisations": organisation_choices(own)}
 
-    def _entry(self, name: str, version: int | None = None, session=None):
+    def _entry(self, name: str, version=None, session=None):
         if version is not None:
             content = self.version_forms(version, session).get(name)
             if content is not None:
@@ -170,8 +178,10 @@ class FormStore:
         return entry
 
 
-def _forms_of(session, version: int) -> dict[str, bytes]:
-    calls = session.scalar(select(ProcessVersion.calls).where(ProcessVersion.id == version)) or {}
+def _forms_of(session, scope) -> dict[str, bytes]:
+    version, callees = scope if isinstance(scope, tuple) else (scope, None)
+    calls = dict(callees) if callees else \
+        session.scalar(select(ProcessVersion.calls).where(ProcessVersion.id == version)) or {}
     found = {}
     for version_id in [version, *sorted(set(calls.values()))]:
         for name, content in session.execute(select(ProcessFile.name, ProcessFile.content).where(

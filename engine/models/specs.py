@@ -33,6 +33,8 @@ class SpecBundle:
     start_roles: frozenset | None = None
     #: Whether a person may start it, and with which start form (engine.models.bpmn.starting).
     start: StartRule = StartRule()
+    #: What the version calls from other models, as pinned at deploy (id -> version id).
+    pinned_calls: tuple = ()
 
 
 class SpecCache:
@@ -40,27 +42,34 @@ class SpecCache:
         self._bundles: dict[int, SpecBundle] = {}
         self._lock = threading.Lock()
 
-    def get(self, session: Session, version_id: int) -> SpecBundle:
-        bundle = self._bundles.get(version_id)
+    def get(self, session: Session, version_id: int, callees: dict | None = None) -> SpecBundle:
+        """The bundle of a version, with the callees it pinned at deploy, or `callees` (a
+        case's own, engine.models.calls)."""
+        key = version_id if not callees else (version_id, tuple(sorted(callees.items())))
+        bundle = self._bundles.get(key)
         if bundle is None:
-            bundle = self._parse(session, version_id)
+            bundle = self._parse(session, version_id, callees)
             with self._lock:
-                bundle = self._bundles.setdefault(version_id, bundle)
+                bundle = self._bundles.setdefault(key, bundle)
         return bundle
 
-    def _parse(self, session: Session, version_id: int) -> SpecBundle:
+    def for_case(self, session: Session, case) -> SpecBundle:
+        return self.get(session, case.process_version_id, getattr(case, "callees", None))
+
+    def _parse(self, session: Session, version_id: int, callees: dict | None = None) -> SpecBundle:
         version = session.get(ProcessVersion, version_id)
         if version is None:
             raise NotFound(f"No process version {version_id}.")
         files = {f.name: f.content for f in session.scalars(
             select(ProcessFile).where(ProcessFile.process_version_id == version_id))}
         model = parse_model(files, version.primary_process_id,
-                            extra=supplier_files(session, version.calls or {}))
+                            extra=supplier_files(session, callees or version.calls or {}))
         files = model_files(files)
         return SpecBundle(version_id, version.model.key, version.version,
                           version.primary_process_id, model.spec, model.subprocess_specs,
                           _has_timers(model), _catches_messages(model), _form_names(model),
-                          _start_roles(model), rule_of(load_documents(files)[0], version.primary_process_id))
+                          _start_roles(model), rule_of(load_documents(files)[0], version.primary_process_id),
+                         tuple(sorted((version.calls or {}).items())))
 
     def clear(self):
         with self._lock:

@@ -33,6 +33,9 @@ class Case(Base):
     last_error_element: Mapped[str | None] = mapped_column(String(200))
     audit_seq: Mapped[int] = mapped_column(Integer, default=0)
     audit_head: Mapped[str] = mapped_column(String(64), default="")
+    #: Process or decision id -> the version of another model it runs in this case, when
+    #: that differs from what its version pinned at deploy (engine.models.calls); else None.
+    callees: Mapped[dict | None] = mapped_column(JSONDoc, nullable=True)
 
     version = relationship("ProcessVersion")
     organisation = relationship("Organisation")

@@ -97,7 +97,7 @@ def task(task_id):
         row = queries.task_for(s, g.api_actor, task_id)
         if row is None:
             raise NotFound(f"Task {task_id} does not exist.")
-        version = visible_case(s, g.api_actor, row.case_id).process_version_id
+        version = engine.forms.scope(visible_case(s, g.api_actor, row.case_id))
         schema = engine.forms.load(row.form_schema, version, s) if row.form_schema else None
     return jsonify(task_json(row, {"form": schema, "instructions": row.instructions}))
 

@@ -48,12 +48,12 @@ def _context(task_id):
     # the whole task data, not only the scalar facts: a reviewer reads the submitted rows in
     # the instructions, and a form sent back for revision starts from what was submitted
     case.task_data = {**(case.facts or {}), **data}
-    schema = engine.forms.load_for(task.form_schema, data, version=case.process_version_id) \
+    schema = engine.forms.load_for(task.form_schema, data, version=engine.forms.scope(case)) \
         if task.form_schema else EMPTY_SCHEMA
     schema = localize(schema, get_locale())
     case.fact_rows = labelled_facts(engine, form_names, schema, case.facts or {}, get_locale(),
-                                    case.process_version_id)
-    ui = _ui_schema(engine, task.form_ui_schema, case.process_version_id)
+                                    engine.forms.scope(case))
+    ui = _ui_schema(engine, task.form_ui_schema, engine.forms.scope(case))
     case.refused = refused
     return task, case, files, draft, schema, ui, refused is None
 

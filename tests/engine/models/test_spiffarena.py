@@ -172,24 +172,48 @@ def test_unbounded_timer_cycle_deploys(engine):
     assert engine.deploy(folder("leniency", "timer-cycle").files)[2]
 
 
-def test_calls_across_models_are_pinned_for_running_cases(campaign_orgs, tmp_path):
+def test_calls_across_models_take_the_latest_callee_at_start_pinned_for_the_case(campaign_orgs, tmp_path):
     engine = campaign_orgs
-    callee = shutil.copytree(TREE / "shared" / "shared-greeting", tmp_path / "shared-greeting")
+    callee = shutil.copytree(TREE / "shared" / "shared-approval", tmp_path / "shared-approval")
     with pytest.raises(ModelError) as missing:  # nothing supplies it yet
-        engine.deploy(folder("callers", "call-greeting").files, "admin")
+        engine.deploy(folder("callers", "call-approval").files, "admin")
     assert missing.value.problems[0].element_id == "call" and missing.value.problems[0].line
     engine.deploy(collect([callee])[0].files, "admin")
-    engine.deploy(folder("callers", "call-greeting").files, "admin")
-    first = engine.start_case("call_greeting", "admin", {})
-    assert final_data(engine, first.case_id)["greeting"] == "hello from shared"
-    bpmn = callee / "shared-greeting.bpmn"
-    bpmn.write_text(bpmn.read_text().replace("hello from shared", "hello again"))
-    engine.deploy(collect([callee])[0].files, "admin")
-    again = engine.start_case("call_greeting", "admin", {})  # pinned at the caller's deploy
-    assert final_data(engine, again.case_id)["greeting"] == "hello from shared"
-    assert engine.deploy(folder("callers", "call-greeting").files, "admin")[1] == 2
-    latest = engine.start_case("call_greeting", "admin", {})
-    assert final_data(engine, latest.case_id)["greeting"] == "hello again"
+    engine.deploy(folder("callers", "call-approval").files, "admin")
+    running = engine.start_case("call_approval", "admin", {})
+    [task] = engine.tasks("admin", case_id=running.case_id)
+    assert task.form_schema == "approve-schema.json"  # the callee's task, with the callee's form
+
+    # the callee is redeployed: its task renamed, its form wants a reason too
+    bpmn = callee / "shared-approval.bpmn"
+    bpmn.write_text(bpmn.read_text().replace('name="approve"', 'name="approve again"'))
+    schema = json.loads((callee / "approve-schema.json").read_text())
+    schema["required"].append("reason")
+    schema["properties"]["reason"] = {"type": "string"}
+    (callee / "approve-schema.json").write_text(json.dumps(schema))
+    assert engine.deploy(collect([callee])[0].files, "admin")[1] == 2
+
+    later = engine.start_case("call_approval", "admin", {})  # the latest callee, at start
+    [new_task] = engine.tasks("admin", case_id=later.case_id)
+    assert new_task.name == "approve again"
+    with pytest.raises(InvalidData):
+        engine.complete_task(new_task.id, "admin", {"verdict": "好"})  # v2's form
+    engine.complete_task(new_task.id, "admin", {"verdict": "好", "reason": "因为"})
+    # the case started before keeps v1 of the callee, task and form alike
+    engine.complete_task(task.id, "admin", {"verdict": "好"})
+    assert final_data(engine, running.case_id)["verdict"] == "好"
+    with engine.db.read() as session:
+        from engine.storage import Case
+        assert session.get(Case, running.case_id).callees is None  # as the caller's version pinned
+        assert set(session.get(Case, later.case_id).callees) == {"shared_approval"}
+
+
+def test_a_call_two_models_away(campaign_orgs):
+    engine = campaign_orgs
+    for path in (("shared", "shared-greeting"), ("callers", "call-greeting"), ("callers", "call-twice-removed")):
+        engine.deploy(folder(*path).files, "admin")
+    started = engine.start_case("call_twice_removed", "admin", {})
+    assert final_data(engine, started.case_id)["greeting"] == "hello from shared"
 
 
 def test_a_decision_from_another_model(campaign_orgs):

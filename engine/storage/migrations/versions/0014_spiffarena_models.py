@@ -1,5 +1,5 @@
 """spiffarena models: long process ids, a model's description and category (process
-group), and what a version provides to and calls from other models
+group), what a version provides to and calls from other models, and a case's own callees
 
 Revision ID: 0014_spiffarena_models
 Revises: 0013_sessions_tokens
@@ -32,9 +32,13 @@ def upgrade():
     with op.batch_alter_table('process_versions', schema=None) as batch_op:
         batch_op.add_column(sa.Column('provides', JSON_DOC, nullable=False, server_default='[]'))
         batch_op.add_column(sa.Column('calls', JSON_DOC, nullable=False, server_default='{}'))
+    with op.batch_alter_table('cases', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('callees', JSON_DOC, nullable=True))
 
 
 def downgrade():
+    with op.batch_alter_table('cases', schema=None) as batch_op:
+        batch_op.drop_column('callees')
     with op.batch_alter_table('process_versions', schema=None) as batch_op:
         batch_op.drop_column('calls')
         batch_op.drop_column('provides')
