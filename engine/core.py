@@ -145,11 +145,12 @@ class Engine:
             return (result.version.model.key, result.version.version, result.created,
                     result.warnings, result)
 
-    def check_model(self, files: dict, strict=None):
-        """(problems, what it calls from which deployed model) of a model folder's files,
-        as deploying them would find; nothing is written."""
+    def check_model(self, files: dict, strict=None, forms=None):
+        """(problems, what it calls from which deployed model) of a model folder's files
+        (with `forms`, name -> schema, as the modeler sends them), as deploying them would
+        find; nothing is written."""
         from engine.models.packages import check_package, prepare
-        package = prepare(files, None, self.forms, strict)
+        package = prepare(files, forms, self.forms, strict)
         with self.db.read() as session:
             return check_package(self, session, package)
 

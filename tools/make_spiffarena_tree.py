@@ -106,6 +106,10 @@ def main():
     model("leniency", "data-unresolved", "data_unresolved",
           '    <bpmn:scriptTask id="s" name="s"><bpmn:dataInputAssociation id="d1"><bpmn:sourceRef>NoSuchObject</bpmn:sourceRef>'
           '<bpmn:targetRef>s</bpmn:targetRef></bpmn:dataInputAssociation><bpmn:script>x = 1</bpmn:script></bpmn:scriptTask>\n' + chain("s"))
+    model("leniency", "subprocess-no-start", "subprocess_no_start",
+          '    <bpmn:subProcess id="sub" name="sub">' + script("inner", "x = 1").strip()
+          + '<bpmn:endEvent id="sub_end" /><bpmn:sequenceFlow id="sf" sourceRef="inner" targetRef="sub_end" />'
+          '</bpmn:subProcess>\n' + chain("sub"))
     model("leniency", "xsd-unknown-attribute", "xsd_unknown_attribute",
           '    <bpmn:scriptTask id="s" name="s" color="red"><bpmn:script>x = 1</bpmn:script></bpmn:scriptTask>\n' + chain("s"))
     model("leniency", "xsd-iospecification", "xsd_iospecification",

@@ -1,7 +1,8 @@
 """The identity trail: changes to who holds what, hash-chained like a case's audit trail.
 
 Creating a user, changing one, setting a password, adding or removing a role, creating an
-organisation or an API token belongs to no case, yet auditors must be able to trace it
+organisation or an API token, or deploying a process model (`model_deployed`, with its
+forms' digests), belongs to no case, yet auditors must be able to trace it
 (who gave whom the reviewer's role, and when). These events get one chain of their own,
 `identity`, rather than a pseudo-case: each event's hash is SHA-256 over its predecessor's
 hash and its canonical JSON, and the chain's head (sequence and hash) lives in the

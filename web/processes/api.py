@@ -11,7 +11,6 @@ from engine import ModelError
 from engine.models import drafts as model_drafts, versions as model_versions
 from engine.models.bpmn.xml import SPIFF_NS, parse_xml
 from engine.errors import InvalidData
-from engine.models.checks import check_files, fields_of
 
 from ..extensions import current_actor, current_engine
 from ..tasks.instructions import render_instructions
@@ -118,9 +117,8 @@ def validate():
     may_read()
     files = _files(_payload())
     diagrams, forms = model_drafts.split_files(files)
-    problems = check_files(diagrams, model_drafts.form_exists_with(current_engine(), forms),
-                           fields_of(current_engine().forms, forms))
-    return jsonify(problems=_problem_dicts(problems),
+    problems, resolution = current_engine().check_model(diagrams, forms=forms)
+    return jsonify(problems=_problem_dicts(problems), calls=resolution.lines(),
                    errors=sum(p.severity == "error" for p in problems),
                    warnings=sum(p.severity == "warning" for p in problems))
 

@@ -8,9 +8,14 @@ see engine.models.packages) each is an error:
 - a sequence flow leaving an exclusive or inclusive gateway with no condition and not the
   default: it is taken as always true (flows are tried in order);
 - a task with several outgoing sequence flows: they all run (BPMN's uncontrolled flow);
-- a data input or output association that names no data object or store: it is dropped.
+- a data input or output association that names no data object or store: it is dropped;
+- an embedded subprocess without a start event: it starts, as BPMN says, with every flow
+  node inside that no sequence flow enters (an implicit start event is added to the tree
+  SpiffWorkflow reads; the stored file is left as it was).
 """
 import re
+
+from lxml import etree
 
 from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
 from SpiffWorkflow.bpmn.parser.task_parsers import ConditionalGatewayParser
@@ -161,6 +166,8 @@ def build_parser(documents, strict=False) -> tuple[SpiffBpmnParser, list[Problem
     """Feed the hardened trees to SpiffWorkflow's Spiff parser; parse every decision table."""
     parser, problems = _Parser(strict), []
     for document in documents:
+        if not strict and document.kind == 'bpmn':
+            _implicit_starts(parser, document)
         try:
             if document.kind == 'bpmn':
                 parser.add_bpmn_xml(document.root, document.name)
@@ -179,6 +186,32 @@ def build_parser(documents, strict=False) -> tuple[SpiffBpmnParser, list[Problem
     return parser, problems
 
 
+
+
+_FLOW_NODES = ('task', 'userTask', 'manualTask', 'scriptTask', 'serviceTask', 'sendTask', 'receiveTask',
+               'businessRuleTask', 'callActivity', 'subProcess', 'exclusiveGateway', 'inclusiveGateway',
+               'parallelGateway', 'eventBasedGateway', 'intermediateCatchEvent', 'intermediateThrowEvent',
+               'endEvent')
+
+
+def _implicit_starts(parser, document):
+    """Give each embedded subprocess without a start event one that leads to every flow
+    node inside it that nothing enters (BPMN's implicit start), once per tree."""
+    bpmn = NSMAP['bpmn']
+    for sub in document.root.xpath('//bpmn:subProcess[not(bpmn:startEvent)]', namespaces=NSMAP):
+        entered = {flow.get('targetRef') for flow in sub.xpath('./bpmn:sequenceFlow', namespaces=NSMAP)}
+        entries = [node.get('id') for node in sub if isinstance(node.tag, str)
+                   and node.tag.split('}')[-1] in _FLOW_NODES and node.get('id') not in entered]
+        if not entries:
+            continue
+        start_id = f"{sub.get('id')}_implicit_start"
+        start = etree.SubElement(sub, f'{{{bpmn}}}startEvent', id=start_id)
+        start.sourceline = sub.sourceline
+        for index, target in enumerate(entries):
+            etree.SubElement(sub, f'{{{bpmn}}}sequenceFlow', id=f'{start_id}_{index}',
+                             sourceRef=start_id, targetRef=target)
+        parser.relaxed.append((document.name, sub, 'this subprocess has no start event; it starts '
+                               f'with {", ".join(entries)}, which no sequence flow enters'))
 
 
 def relaxed_problems(parser, documents) -> list[Problem]:

@@ -15,7 +15,7 @@ from web.commands.spiffarena import import_tree
 from tests.conftest import DATA
 
 TREE = DATA / "spiffarena-tree"
-DEPLOYABLE = 19  # of the tree's 21 models: strict-gateway and call-nowhere are refused
+DEPLOYABLE = 20  # of the tree's 22 models: strict-gateway and call-nowhere are refused
 
 
 def folder(*parts):
@@ -150,7 +150,8 @@ def test_a_process_id_longer_than_120_characters(campaign_orgs):
 
 @pytest.mark.parametrize("name, rule", [
     ("gateway-no-condition", "compatibility"), ("manual-several-out", "compatibility"),
-    ("data-unresolved", "compatibility"), ("xsd-unknown-attribute", "xsd"), ("xsd-iospecification", "xsd")])
+    ("data-unresolved", "compatibility"), ("subprocess-no-start", "compatibility"),
+    ("xsd-unknown-attribute", "xsd"), ("xsd-iospecification", "xsd")])
 def test_compatibility_mode_warns_and_strict_mode_refuses(engine, name, rule):
     files = folder("leniency", name).files
     key, _, created, warnings = engine.deploy(files)
@@ -230,5 +231,5 @@ def test_import_command_exits_1_when_a_model_is_refused(tmp_path, monkeypatch, d
     monkeypatch.setenv("LIANDONG_INSTANCE_PATH", str(tmp_path))
     result = CliRunner().invoke(main, ["import-spiffarena", str(TREE)])
     assert result.exit_code == 1, result.output
-    assert f"{DEPLOYABLE} deployed (5 with warnings), 0 unchanged, 2 refused" in result.output
+    assert f"{DEPLOYABLE} deployed (6 with warnings), 0 unchanged, 2 refused" in result.output
     assert "deployed with warnings gateway_no_condition v1" in result.output
