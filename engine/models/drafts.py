@@ -14,6 +14,7 @@ from sqlalchemy import select
 from engine.errors import InvalidData, NotFound
 from engine.models.forms import NAME_CHARS
 from engine.storage import ModelDraft
+from engine.storage.processes import ID_LENGTH
 from engine.models.versions import require_owner
 
 MODEL_SUFFIXES = (".bpmn", ".dmn")
@@ -73,8 +74,8 @@ def form_exists_with(engine, forms: dict):
 def save_draft(engine, actor, key: str, files: dict, note: str = "", base_version=None) -> int:
     """Keep `files` as the newest draft of `key`; returns the draft's id."""
     require_owner(actor, "save model drafts")
-    if not key or len(key) > 120:
-        raise InvalidData("A draft needs a process key of 1-120 characters.")
+    if not key or len(key) > ID_LENGTH:
+        raise InvalidData(f"A draft needs a process key of 1-{ID_LENGTH} characters.")
     diagrams, forms = split_files(files)
     stored = {name: content.decode("utf-8", errors="strict") for name, content in diagrams.items()}
     stored.update({FORM_PREFIX + name: json.dumps(schema, ensure_ascii=False, indent=2)
