@@ -136,8 +136,8 @@ def check_package(engine, session, package: Package):
     from engine.models.checks import check_files, fields_of
     resolution = resolve(session, package.files, package.primary_process_id or "")
     problems = check_files(package.files, lambda form: form in package.forms or engine.forms.exists(form),
-                           fields_of(engine.forms, form_schemas(package)), package.strict,
-                           resolution.extra)
+                           fields_of(engine.forms, form_schemas(package)), engine.connectors.names(),
+                           package.strict, resolution.extra)
     return problems, resolution
 
 
