@@ -70,3 +70,48 @@ def install(clock: Clock, time_zone: str = "Asia/Shanghai") -> None:
 
 def active() -> Clock:
     return _active
+
+
+class TrainingClock(Clock):
+    """A training instance's clock: `base` moved forward by an offset every process reads
+    from the database (`read_offset`, seconds), so web workers and schedulers agree.
+
+    The offset is read at most every `ttl` seconds (the hot path asks the time often);
+    the process that moves the clock sets it at once with `set_offset`.
+    """
+
+    def __init__(self, base: Clock, read_offset, ttl: float = 1.0, monotonic=None):
+        import time
+        self.base = base
+        self._read = read_offset
+        self._ttl = ttl
+        self._monotonic = monotonic or time.monotonic
+        self._offset = timedelta(0)
+        self._read_at = None
+        self._lock = threading.Lock()
+
+    def offset(self) -> timedelta:
+        with self._lock:
+            stale = self._read_at is None or self._monotonic() - self._read_at >= self._ttl
+        if stale:
+            try:
+                seconds = self._read()
+            except Exception:  # the database away: keep the last offset known
+                seconds = None
+            with self._lock:
+                if seconds is not None:
+                    self._offset = timedelta(seconds=seconds)
+                self._read_at = self._monotonic()
+        with self._lock:
+            return self._offset
+
+    def set_offset(self, seconds: float) -> None:
+        with self._lock:
+            self._offset = timedelta(seconds=seconds)
+            self._read_at = self._monotonic()
+
+    def now(self) -> datetime:
+        return self.base.now() + self.offset()
+
+    def sleep_until(self, moment: datetime, stop: threading.Event) -> None:
+        self.base.sleep_until(moment - self.offset(), stop)

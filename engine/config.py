@@ -58,6 +58,9 @@ class Settings:
     http_connector_hosts: tuple = ()
     http_connector_timeout: float = 10.0
     http_connector_max_bytes: int = 1024 * 1024
+    #: A training instance: an admin may move the instance's clock forward (/admin/clock) to
+    #: rehearse a campaign; every page shows the simulated date. Never on in production.
+    training: bool = False
     extra: dict = field(default_factory=dict)
 
     def __post_init__(self):

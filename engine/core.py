@@ -9,7 +9,7 @@ from engine.case.fired_timers import Overtaken
 from engine.commands import (attachments, incidents, lifecycle, links, repair, start, start_timers, tasks,
                              timers)
 from engine.reading import inbox as queries
-from engine.clock import Clock
+from engine.clock import Clock, TrainingClock
 from engine.clock import install as install_clock
 from engine.config import Settings
 from engine.models.forms import FormStore
@@ -23,6 +23,7 @@ from engine.sandbox.scripts import Namespace, ScriptEngine
 from engine.models.specs import SpecCache
 from engine.storage.db import Database
 from engine.ops import backup as backups
+from engine.ops import training
 from engine.ops.metrics import counted_commands
 
 
@@ -31,6 +32,8 @@ class Engine:
     def __init__(self, settings: Settings | None = None, clock: Clock | None = None):
         self.settings = settings or Settings.from_env()
         self.clock = clock or Clock()
+        if self.settings.training:  # the real time plus the offset every process shares
+            self.clock = TrainingClock(self.clock, lambda: training.read_offset(self.db))
         install_clock(self.clock, self.settings.time_zone)
         self.db = Database(self.settings.database_url,
                            sqlite_synchronous=self.settings.sqlite_synchronous)
@@ -336,6 +339,37 @@ class Engine:
                 names[row.id] = _element_name(spec, row.element_id)
         found.names = names
         return found
+
+    def move_clock(self, user, to=None, to_next_timer=False) -> training.Moved:
+        """On a training instance, an administrator moves the clock forward (to a date, or
+        to the next waiting timer; engine.ops.training); what fell due fires at once, also
+        the timers those firings set that are due too."""
+        moved = training.move_clock(self, self.actor(user), to, to_next_timer)
+        fired = 0
+        for _round in range(50):
+            result = timers.fire_due(self, "training-clock")
+            fired += result.fired
+            if not result.fired:
+                break
+        return training.Moved(moved.before, moved.after, fired)
+
+    # -- auditors ---------------------------------------------------------------------------
+
+    def verify_audit(self, user, case_id=None, after=0, limit=None):
+        """Verify the audit chains batch by batch (engine.case.verifying): one chosen case,
+        or the cases after id `after`; auditors and administrators only."""
+        from engine.case import verifying
+        actor = self.actor(user)
+        with self.db.read() as session:
+            return verifying.verify_batch(session, actor, case_id, after, limit or verifying.BATCH)
+
+    def case_chain(self, case_id, user):
+        """The breaks of one case's audit chain (none: intact), for whoever may see the case."""
+        from engine.case import verifying
+        from engine.reading.history import visible_case
+        actor = self.actor(user)
+        with self.db.read() as session:
+            return verifying.case_chain(session, visible_case(session, actor, case_id))
 
     # -- operations -------------------------------------------------------------------------
 

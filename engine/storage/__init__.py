@@ -6,11 +6,11 @@ from .identity import ApiToken, Membership, Organisation, User
 from .links import CaseLink, CaseMessage
 from .model_drafts import ModelDraft
 from .notifications import Notification
-from .ops import SchedulerHeartbeat
+from .ops import InstanceClock, SchedulerHeartbeat
 from .processes import ProcessFile, ProcessModel, ProcessVersion
 from .reporting import CaseStage
 from .web import Attachment, Draft, FailedSignIn  # noqa: F401 - the web app's tables
 
-__all__ = ["ApiToken", "AuditChain", "AuditEvent", "Base", "Case", "CaseLink", "CaseMessage", "CaseStage", "CaseTask", "IdentityEvent", "Incident",
+__all__ = ["ApiToken", "AuditChain", "AuditEvent", "Base", "Case", "CaseLink", "CaseMessage", "CaseStage", "CaseTask", "IdentityEvent", "Incident", "InstanceClock",
            "Membership", "ModelDraft", "Notification", "Organisation", "ProcessFile", "ProcessModel", "ProcessVersion",
            "SchedulerHeartbeat", "Timer", "User"]

@@ -1,5 +1,5 @@
 """What the operators watch: one heartbeat row per running scheduler."""
-from sqlalchemy import Integer, String
+from sqlalchemy import Float, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from .base import Base, UTCDateTime, utcnow
@@ -16,3 +16,14 @@ class SchedulerHeartbeat(Base):
     started_at: Mapped[object] = mapped_column(UTCDateTime, default=utcnow)
     beat_at: Mapped[object] = mapped_column(UTCDateTime, default=utcnow)
     fired: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class InstanceClock(Base):
+    """A training instance's clock: how far it runs ahead of the real time, shared by every
+    web worker and scheduler (engine.ops.training). One row, `training`; none in production."""
+
+    __tablename__ = "instance_clock"
+    name: Mapped[str] = mapped_column(String(40), primary_key=True)
+    offset_seconds: Mapped[float] = mapped_column(Float, default=0.0)
+    moved_at: Mapped[object | None] = mapped_column(UTCDateTime, nullable=True)
+    moved_by: Mapped[str | None] = mapped_column(String(80), nullable=True)
