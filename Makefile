@@ -36,7 +36,7 @@ install: $(STAMP) $(NPM_STAMP) $(BUNDLE)
 run: install
 	$(BIN)/liandong init-db
 	$(BIN)/liandong setup-demo --start-campaign --shift-to-now
-	$(BIN)/liandong run
+	$(BIN)/liandong run --training
 
 test: install
 	$(BIN)/python -m pytest -q -ra $(PYTEST_ARGS)

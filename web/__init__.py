@@ -60,7 +60,12 @@ def create_app(test_config=None, engine: Engine | None = None) -> Flask:
 
 
 def _index():
-    from flask import redirect, url_for
+    """Where a person lands: their tasks; auditors, who have none, the campaign dashboard."""
+    from flask import current_app, redirect, url_for
+    from flask_login import current_user
+    if (current_user.is_authenticated and current_user.actor.is_auditor_only
+            and "cases.dashboard_page" in current_app.view_functions):
+        return redirect(url_for("cases.dashboard_page"))
     return redirect(url_for("inbox.index"))
 
 

@@ -12,4 +12,5 @@ BLUEPRINTS = [
     "web.cases",
     "web.vendor",
     "web.ops",
+    "web.audit",
 ]

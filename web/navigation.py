@@ -35,6 +35,8 @@ def _extra_items(actor):
     roles = actor.roles
     if "cases.index" in views and (actor.reads_everything or roles):
         items.append(NavItem("cases.index", _l("Cases"), "cases"))
+    if "audit.verify" in views and actor.reads_everything:
+        items.append(NavItem("audit.verify", _l("Audit"), "audit"))
     if "processes.index" in views and (actor.has_role("process_owner")):
         items.append(NavItem("processes.index", _l("Processes"), "processes"))
     if "admin.users" in views and "admin" in roles:
@@ -64,7 +66,9 @@ def nav_context():
         views = current_app.view_functions
         nav["bell_endpoint"] = next((e for e in ("notifications.index", "inbox.notifications_page")
                                      if e in views), None)
-    return {"nav": nav, "current_locale": _current_locale, "case_status": case_status,
+    engine = current_engine()
+    training_now = engine.now() if engine.settings.training else None
+    return {"nav": nav, "training_now": training_now, "current_locale": _current_locale, "case_status": case_status,
             "task_state": task_state}
 
 

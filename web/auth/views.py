@@ -27,7 +27,7 @@ def _safe_next(target: str | None) -> str:
         parts = urlsplit(target)
         if not parts.scheme and not parts.netloc:
             return target
-    return url_for("inbox.index")
+    return url_for("index")
 
 
 @bp.route("/login", methods=["GET", "POST"])

@@ -74,8 +74,9 @@ def show(case_id):
                "completed": sorted(history.completed), "active": history.active,
                "repeated": history.repeated}
     repair = engine.case_repair(case_id, actor)
+    chain = engine.case_chain(case_id, actor)
     return render_template("cases/show.html", h=history, case=history.case, diagram=diagram,
-                           now=engine.now(), repair=repair, control=control.panel(history),
+                           now=engine.now(), repair=repair, control=control.panel(history), chain=chain,
                            data_json={k: json.dumps(v, ensure_ascii=False) for k, v in
                                       (repair.data if repair else {}).items()})
 
@@ -242,7 +243,8 @@ def trail_kinds():
             "user_created": _l("user created"), "user_changed": _l("user changed"),
             "password_changed": _l("password changed"), "membership_added": _l("role granted"),
             "membership_removed": _l("role revoked"), "token_created": _l("API token created"),
-            "model_deployed": _l("process model deployed")}
+            "model_deployed": _l("process model deployed"),
+            "clock_moved": _l("training clock moved")}
 
 
 @bp.get("/people-trail")

@@ -9,9 +9,10 @@ from engine import Engine, LiandongError, Settings, Unavailable
 from engine.ops.health import is_outage
 
 
-def engine_from_env(clock=None) -> Engine:
-    """An Engine on the configured database, its schema brought up to date (zero set-up)."""
-    engine = Engine(Settings.from_env(), clock)
+def engine_from_env(clock=None, **overrides) -> Engine:
+    """An Engine on the configured database, its schema brought up to date (zero set-up);
+    `overrides` are settings that win over the environment and the file."""
+    engine = Engine(Settings.from_env(**overrides), clock)
     context = click.get_current_context(silent=True)
     if context is not None:  # connections close when the command ends, not at exit
         context.call_on_close(engine.close)

@@ -32,13 +32,15 @@ def create_token(username, label, days):
 @click.command()
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=5000, show_default=True, type=int)
+@click.option("--training", is_flag=True, help="A training instance: admins may move its clock "
+              "forward at /admin/clock (also LIANDONG_TRAINING=1). Never in production.")
 @clean_errors
-def run(host, port):
+def run(host, port, training):
     """Serve the web app, with the timer ticker in the same process."""
     from werkzeug.serving import run_simple
 
     from web import create_app
-    engine = engine_from_env()
+    engine = engine_from_env(**({"training": True} if training else {}))
     app = create_app(engine=engine)
     if engine.settings.metrics_enabled and engine.settings.metrics_port:
         from engine.ops import metrics
@@ -46,5 +48,7 @@ def run(host, port):
     if importlib.util.find_spec("engine.scheduler") is not None:
         from engine import scheduler
         scheduler.start_background_ticker(engine)
+    if engine.settings.training:
+        click.echo("training instance: admins move the clock at /admin/clock")
     click.echo(f"Liandong 联动 on http://{host}:{port}/")
     run_simple(host, port, app, threaded=True, use_reloader=False)
