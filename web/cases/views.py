@@ -9,7 +9,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import login_required
 
-from engine import Conflict, ExecutionError, Forbidden, InvalidData
+from engine import Conflict, ExecutionError, InvalidData
 from engine.people import trail
 from engine.reading import dashboard, reports
 from engine.reading.history import case_history, visible_case
@@ -83,7 +83,9 @@ def show(case_id):
 
 # -- an administrator repairs a case a script error stopped (engine.commands.repair) ------
 
-REPAIR_ERRORS = (InvalidData, Conflict, Forbidden, ExecutionError)
+#: Said on the case page; Forbidden is not among them: a person who may not repair is
+#: refused with 403, as everywhere.
+REPAIR_ERRORS = (InvalidData, Conflict, ExecutionError)
 
 
 def _value(text: str):
