@@ -16,11 +16,11 @@ def test_clean_database(cases, staff):
     engine, ids = cases
     auditor = staff("auditor")
     page = auditor.get("/audit/verify").get_data(as_text=True)
-    assert "核验全部案件" in page and 'data-batch-url="/audit/verify/batch"' in page
+    assert "核验全部案卷" in page and 'data-batch-url="/audit/verify/batch"' in page
     batch = auditor.get("/audit/verify/batch").get_json()
     assert batch == {"checked": 3, "total": 3, "after": None, "breaks": [], "trail": 0}
     whole = auditor.get("/audit/verify?run=all").get_data(as_text=True)  # without scripts
-    assert "所有审计链完好无损" in whole and "已核验 3 / 3 个案件" in whole
+    assert "所有审计链完好无损" in whole and "已核验 3 / 3 个案卷" in whole
 
 
 def test_tampered_database_names_each_break(cases, staff):
