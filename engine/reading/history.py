@@ -97,6 +97,16 @@ def with_labels(query):
     return query.options(joinedload(Case.version), joinedload(Case.organisation))
 
 
+def case_of_task(session, actor, task) -> Case:
+    """The case of `task`, a task the actor may open (`inbox.task_for`): whoever may work on
+    a task reads its case with it, also a case not theirs to see otherwise (the expert
+    committee's grading task on an evaluation case the Ministry owns)."""
+    case = session.scalar(with_labels(select(Case)).where(Case.id == task.case_id))
+    if case is None:
+        raise NotFound(f"Case {task.case_id} does not exist.")
+    return case
+
+
 def visible_case(session, actor, case_id: int) -> Case:
     """The case if the actor may see it; NotFound otherwise (no hint that it exists)."""
     case = session.scalar(with_labels(select(Case)).where(Case.id == case_id, visible_case_clause(actor)))

@@ -11,7 +11,7 @@ from engine import Conflict, ExecutionError, Forbidden, InvalidData, NotFound
 from engine.commands import attachments, drafts
 from engine.commands.tasks import refusal, task_data
 from engine.reading import inbox as queries
-from engine.reading.history import visible_case
+from engine.reading.history import case_of_task
 
 from ..errors import status_of
 from ..extensions import current_actor, current_engine
@@ -38,7 +38,7 @@ def _context(task_id):
         task = queries.task_for(s, actor, task_id)
         if task is None:
             abort(404)
-        case = visible_case(s, actor, task.case_id)
+        case = case_of_task(s, actor, task)
         case.org_name = case.organisation.name if case.organisation_id else None
         refused = refusal(actor, task, case.status)
         files = attachments.files_of_case(s, actor, task.case_id)
