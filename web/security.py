@@ -8,10 +8,10 @@ from engine.people import accounts
 from .extensions import current_engine, login_manager
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
-#: What an auditor may still post: signing in (again) and out, choosing a language, marking
-#: their own notifications read (none of it touches a case).
+#: What an auditor may still post: signing in (again) and out, choosing a language, changing
+#: their own password, marking their own notifications read (none of it touches a case).
 AUDITOR_MAY_POST = frozenset({"auth.login", "auth.logout", "auth.set_locale",
-                              "inbox.notifications_read"})
+                              "auth.change_password", "inbox.notifications_read"})
 
 
 class SignedIn(UserMixin):

@@ -14,3 +14,11 @@ def test_auditor_lands_on_the_dashboard(app, staff):
 def test_staff_still_land_on_their_tasks(app, staff):
     assert staff("zj_staff").get("/").headers["Location"] == "/tasks"
     assert staff("admin").get("/").headers["Location"] == "/tasks"
+
+
+def test_auditor_changes_their_own_password(app, staff):
+    auditor = staff("auditor")
+    response = auditor.post("/account/password", {"pw-current": "secret-pass", "pw-new": "new-secret-9",
+                                                  "pw-again": "new-secret-9"})
+    assert response.status_code == 302
+    assert staff().sign_in("auditor", "new-secret-9").status_code == 302

@@ -27,6 +27,10 @@ PDF = b"%PDF-1.4\n%programme sheet\n"
 MATRIX = {
     #                                                                  adm own aud min prv cty exp anon
     ("GET", "/"):                                                      "302 302 302 302 302 302 302 302",
+    ("GET", "/account"):                                               "200 200 200 200 200 200 200 302",
+    ("POST", "/account/password"):                                     "422 422 422 422 422 422 422 302",
+    ("POST", "/account/tokens"):                                       "200 200 403 200 200 200 200 302",
+    ("POST", "/account/tokens/<int:token_id>/revoke"):                 "302 403 403 403 403 403 403 302",
     ("GET", "/admin/clock"):                                           "404 403 403 403 403 403 403 302",
     ("POST", "/admin/clock"):                                          "404 403 403 403 403 403 403 302",
     ("GET", "/admin/organisations"):                                   "200 403 403 403 403 403 403 302",
@@ -132,18 +136,21 @@ def populate(engine):
         "title": "展览", "form": "exhibition", "budget": 1, "start_date": "2016-05-01"})
     stored = attachments.attach(engine, engine.actor("zj_staff"), started.case_id, "plan.pdf",
                                 PDF, done.tasks[0])
+    engine.create_token("system", "target", "revoked by whom may")
     with engine.db.read() as s:
-        from engine.storage import Membership, ProcessVersion, User
+        from engine.storage import ApiToken, Membership, ProcessVersion, User
         from sqlalchemy import select
         version = s.scalar(select(ProcessVersion).order_by(ProcessVersion.id))
         membership = s.scalar(select(Membership.id).join(User).where(User.username == "target"))
         key, number = version.model.key, version.version
         version_id = version.id
+        token_id = s.scalar(select(ApiToken.id).join(User, User.id == ApiToken.user_id)
+                            .where(User.username == "target"))
     name = "plan_review.bpmn" if key == "plan_review" else "activity_plan.bpmn"
     return {
         "case_id": started.case_id, "task_id": done.tasks[0], "version_id": version_id,
         "key": key, "version": number, "name": name, "username": "target",
-        "membership_id": membership, "file_id": stored.id, "filename": "style.css",
+        "membership_id": membership, "token_id": token_id, "file_id": stored.id, "filename": "style.css",
         "package": "bpmn-js", "tokens": {role: engine.create_token("system", user, "matrix")
                                          for role, user in USERS.items() if user},
     }
@@ -179,7 +186,7 @@ def _ask(app, role, method, url, world, clients, form):
                                headers=headers)
     else:
         person = clients[role]
-        if url in ("/login", "/logout") and method == "POST":  # not to sign the others out
+        if url in ("/login", "/logout") and method == "POST":
             person = Staff(app, USERS[role])
         if method == "GET":
             response = person.client.get(url)
@@ -187,6 +194,8 @@ def _ask(app, role, method, url, world, clients, form):
             response = person.client.post(url, data={**form, "csrf_token": _token(person)})
     response.get_data()
     response.close()
+    if url == "/logout" and method == "POST" and USERS[role]:
+        clients[role] = Staff(app, USERS[role])  # signing out ends every session of the person
     return response.status_code
 
 
