@@ -27,7 +27,7 @@ def _safe_next(target: str | None) -> str:
         parts = urlsplit(target)
         if not parts.scheme and not parts.netloc:
             return target
-    return url_for("index")
+    return url_for("inbox.index")
 
 
 @bp.route("/login", methods=["GET", "POST"])
@@ -48,6 +48,8 @@ def login():
         if result.account is not None:
             session.clear()
             login_user(SignedIn(result.account))
+            if not form.next.data and result.account.actor.is_auditor_only:
+                return redirect(url_for("index"))  # auditors land on the dashboard (web/__init__)
             return redirect(_safe_next(form.next.data))
         form.password.errors.append(_("The user name or password is wrong."))
         status = 401
