@@ -1,13 +1,13 @@
 """training clock: how far a training instance's clock runs ahead, shared by every process
 
 Revision ID: 0011_training_clock
-Revises: 0013_sessions_tokens
+Revises: 0014_spiffarena_models
 """
 import sqlalchemy as sa
 from alembic import op
 
 revision = '0011_training_clock'
-down_revision = '0013_sessions_tokens'
+down_revision = '0014_spiffarena_models'
 branch_labels = None
 depends_on = None
 
