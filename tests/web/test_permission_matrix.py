@@ -110,7 +110,17 @@ MATRIX = {
     ("POST", "/tasks/<task_id>/unclaim"):                              "403 403 403 403 302 404 404 302",
     ("GET", "/tasks/static/<path:filename>"):                          "200 200 200 200 200 200 200 200",
     ("GET", "/vendor/<package>/<path:filename>"):                      "200 200 200 200 200 200 200 200",
-    ("POST", "/cases/<int:case_id>/terminate"):                        "302 403 403 403 302 404 404 302",
+    ("GET", "/admin/incidents"):                                       "200 403 403 403 403 403 403 302",
+    ("POST", "/admin/incidents/<key>/resolve"):                        "302 403 403 403 403 403 403 302",
+    ("POST", "/admin/incidents/retry"):                                "302 403 403 403 403 403 403 302",
+    ("GET", "/admin/timers"):                                          "200 403 403 403 403 403 403 302",
+    ("POST", "/admin/timers/<int:timer_id>/fire"):                     "302 403 403 403 403 403 403 302",
+    ("GET", "/cases/<int:case_id>/data/edit"):                         "200 403 403 403 403 403 403 302",
+    ("POST", "/cases/<int:case_id>/data/edit"):                        "422 403 403 403 403 403 403 302",
+    ("POST", "/cases/<int:case_id>/tasks/<task_id>/reassign"):         "302 403 403 403 403 403 403 302",
+    ("POST", "/cases/<int:case_id>/suspend"):                          "302 403 403 403 403 403 403 302",
+    ("POST", "/cases/<int:case_id>/resume"):                           "302 403 403 403 403 403 403 302",
+    ("POST", "/cases/<int:case_id>/terminate"):                        "302 403 403 403 403 403 403 302",
 }
 
 
@@ -148,11 +158,13 @@ def populate(engine):
         version_id = version.id
         token_id = s.scalar(select(ApiToken.id).join(User, User.id == ApiToken.user_id)
                             .where(User.username == "target"))
+        from engine.storage import Timer
+        timer_id = s.scalar(select(Timer.id).order_by(Timer.id)) or 999_999
     name = "plan_review.bpmn" if key == "plan_review" else "activity_plan.bpmn"
     return {
         "case_id": started.case_id, "task_id": done.tasks[0], "version_id": version_id,
         "key": key, "version": number, "name": name, "username": "target",
-        "membership_id": membership, "token_id": token_id, "file_id": stored.id, "filename": "style.css",
+        "membership_id": membership, "token_id": token_id, "timer_id": timer_id, "file_id": stored.id, "filename": "style.css",
         "package": "bpmn-js", "tokens": {role: engine.create_token("system", user, "matrix")
                                          for role, user in USERS.items() if user},
     }
@@ -213,9 +225,12 @@ def _token(person):
 #: What an action is posted with besides the CSRF token, when an empty form would be turned
 #: away before the engine is asked (a reason is required first).
 FORMS = {"cases.edit_data": {"reason": "matrix", "name": "matrix_probe", "remove": "1"}, "cases.retry": {"reason": "matrix"},
-         "cases.terminate": {"reason": "matrix"}}
+         "cases.terminate": {"reason": "matrix"}, "cases.suspend": {"reason": "matrix"},
+         "cases.resume": {"reason": "matrix"}, "cases.reassign": {"reason": "matrix"},
+         "cases.edit_data_post": {"reason": "matrix"}, "admin.retry_incidents": {"comment": "matrix"},
+         "admin.resolve_incident": {"comment": "matrix"}, "admin.fire_timer": {"reason": "matrix"}}
 #: Asked last, because the first who may do it changes the case for everyone after.
-LAST = ("cases.terminate",)
+LAST = ("cases.suspend", "cases.resume", "cases.terminate")
 
 
 def observe(app, world, endpoints=None):
