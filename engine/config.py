@@ -61,6 +61,13 @@ class Settings:
     #: A training instance: an admin may move the instance's clock forward (/admin/clock) to
     #: rehearse a campaign; every page shows the simulated date. Never on in production.
     training: bool = False
+    #: The audit trail's HMAC and signing keys (engine.storage.audit_keys) and its signed
+    #: checkpoints (engine.ops.checkpoints): folders outside the database, by default in
+    #: the instance folder; a checkpoint is written every `audit_checkpoint_minutes` by the
+    #: scheduler (0: only at backup and by `liandong audit-checkpoint`).
+    audit_keys_dir: str = ""
+    audit_checkpoints_dir: str = ""
+    audit_checkpoint_minutes: float = 60.0
     extra: dict = field(default_factory=dict)
 
     def __post_init__(self):
@@ -90,6 +97,15 @@ class Settings:
         unknown = set(values) - set(known)
         extra = {k: values.pop(k) for k in unknown}
         return cls(**values, extra=extra)
+
+    @property
+    def audit_keys_path(self) -> Path:
+        return Path(self.audit_keys_dir) if self.audit_keys_dir else Path(self.instance_path) / "audit-keys"
+
+    @property
+    def audit_checkpoints_path(self) -> Path:
+        return (Path(self.audit_checkpoints_dir) if self.audit_checkpoints_dir
+                else Path(self.instance_path) / "audit-checkpoints")
 
     def with_(self, **changes) -> "Settings":
         return replace(self, **changes)

@@ -21,9 +21,12 @@ from engine.runtime.http_connector import http_connectors
 from engine.sandbox import spiffarena
 from engine.sandbox.scripts import Namespace, ScriptEngine
 from engine.models.specs import SpecCache
+from engine.storage.audit_keys import Keyring
 from engine.storage.db import Database
 from engine.ops import backup as backups
 from engine.ops import training
+from engine.ops import checkpoints
+from engine.case import verify
 from engine.ops.metrics import counted_commands
 
 
@@ -35,8 +38,10 @@ class Engine:
         if self.settings.training:  # the real time plus the offset every process shares
             self.clock = TrainingClock(self.clock, lambda: training.read_offset(self.db))
         install_clock(self.clock, self.settings.time_zone)
+        self.audit_keys = Keyring(self.settings.audit_keys_path)
         self.db = Database(self.settings.database_url,
-                           sqlite_synchronous=self.settings.sqlite_synchronous)
+                           sqlite_synchronous=self.settings.sqlite_synchronous,
+                           keyring=self.audit_keys)
         self.specs = SpecCache()
         #: The operators service tasks may name (`liandong connectors`).
         self.connectors = Registry(http_connectors(lambda: self.settings))
@@ -374,8 +379,29 @@ class Engine:
     # -- operations -------------------------------------------------------------------------
 
     def backup(self, path):
-        """Write the database and the uploads to one archive at `path` (engine.ops.backup)."""
-        return backups.backup(self, path)
+        """Write the database and the uploads to one archive at `path` (engine.ops.backup),
+        and a signed checkpoint of the audit chains' heads beside the instance's others."""
+        summary = backups.backup(self, path)
+        checkpoints.write(self, reason="backup")
+        return summary
+
+    # -- the audit trail's keys and checkpoints (outside the database) -----------------------
+
+    def rotate_audit_key(self, user="system") -> str:
+        """Chain new audit events under a new HMAC key; returns its id."""
+        return admin.rotate_audit_key(self, user)
+
+    def write_audit_checkpoint(self, reason="manual") -> checkpoints.Checkpoint:
+        """Sign the chains' heads and write them to the checkpoints folder."""
+        return checkpoints.write(self, reason)
+
+    def verify_audit_all(self, user="system", case_id=None) -> verify.Report:
+        """Every chain, the global sequence and the newest checkpoint in one read
+        (engine.case.verify; `liandong verify-audit`); auditors and administrators only."""
+        from engine.case.verifying import require_auditor
+        require_auditor(self.actor(user))
+        with self.db.read() as session:
+            return verify.verify_all(session, self.settings.audit_checkpoints_path, case_id)
 
     def restore(self, path):
         """Restore an archive made by `backup` into this engine's empty database."""

@@ -18,6 +18,7 @@ from datetime import UTC, datetime
 from apscheduler.schedulers.background import BackgroundScheduler
 
 from engine.commands import timers
+from engine.ops import checkpoints
 from engine.ops.heartbeats import Heartbeat
 
 log = logging.getLogger(__name__)
@@ -44,6 +45,7 @@ class Ticker:
         self.stopped_by = None  # the signal's name, once one came
         self._busy = threading.Lock()
         self.heartbeat = Heartbeat(engine, self.node_id)
+        self.checkpointed = None  # time.monotonic() of this node's last audit checkpoint
 
     def __call__(self) -> None:
         if not self._busy.acquire(blocking=False):
@@ -56,8 +58,20 @@ class Ticker:
             self.fired_now = result.fired
         except Exception:
             log.exception("timer tick failed on %s", self.node_id)
+        try:
+            self._checkpoint()
+        except Exception:
+            log.exception("audit checkpoint failed on %s", self.node_id)
         finally:
             self._busy.release()
+
+
+    def _checkpoint(self) -> None:
+        """Every `audit_checkpoint_minutes`, sign the audit chains' heads (engine.ops.checkpoints)."""
+        since = None if self.checkpointed is None else time.monotonic() - self.checkpointed
+        if checkpoints.due(self.engine, since):
+            self.checkpointed = time.monotonic()
+            checkpoints.write(self.engine, reason="schedule")
 
 
 def _add_job(scheduler, ticker: Ticker, seconds: float) -> None:

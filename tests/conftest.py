@@ -67,6 +67,9 @@ def database_url(request, tmp_path):
 def second_database(database_url, settings, tmp_path):
     """Settings for a second, empty database of the same kind, with its own instance folder."""
     instance = tmp_path / "restored-instance"
+    # The audit keys are kept apart from the database and its backups (README, "The audit
+    # trail"): a restore elsewhere is given the same keys folder.
+    settings = settings.with_(audit_keys_dir=str(settings.audit_keys_path))
     if database_url.startswith("sqlite"):
         yield settings.with_(database_url=f"sqlite:///{tmp_path / 'restored.sqlite3'}",
                              instance_path=instance)

@@ -168,10 +168,11 @@ class OpenCase:
     def _append(self, entries, now, node=None) -> None:
         entries = entries + fired_timers.record(self, self.fired_saved, now, node)
         self.fired_saved = []
-        events = [audit.chain(self.case, kind, self.actor, now, element_id, task_id, detail)
+        keys = self.session.info["audit_keys"]
+        events = [audit.chain(self.case, kind, self.actor, now, element_id, task_id, detail, keys=keys)
                   for kind, element_id, task_id, detail in entries]
         if self.case.status == "completed" and not self.completion_recorded:
-            events.append(audit.chain(self.case, "case_completed", self.actor, now))
+            events.append(audit.chain(self.case, "case_completed", self.actor, now, keys=keys))
             self.completion_recorded = True
         self.writes.events.extend(events)
         self.write()

@@ -19,6 +19,7 @@ from sqlalchemy import Boolean, bindparam, exists, insert, or_, select, update
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
+from engine.case.audit import seal_later
 from engine.case.rows import COLUMNS, insert_case, snapshot_of, task_row
 from engine.errors import Conflict
 from engine.storage import AuditEvent, Case, CaseTask
@@ -59,6 +60,8 @@ def send(session: Session, case: Case, seen: dict, writes: Writes) -> None:
         sent = _send_each(session, case, changed, values, writes)
     if not sent:
         _explain_conflict(session, case, writes)
+    if writes.events:
+        seal_later(session, writes.events[-1])
     seen.update(snapshot_of(values))
     set_committed_value(case, "lock_version", case.lock_version + 1)
     writes.clear()
@@ -82,6 +85,8 @@ def send_new(session: Session, case: Case, writes: Writes) -> None:
         params = _params(case, {}, writes)
         params.update({f"c_{key}": getattr(case, key) for key in _NEW_COLUMNS})
         session.connection().execute(statement, params)
+    if writes.events:
+        seal_later(session, writes.events[-1])
     writes.clear()
 
 

@@ -144,3 +144,13 @@ def user_named(session, username: str) -> User:
 def organisations(session) -> list[Organisation]:
     """Every organisation, in hierarchy order (a parent before its children)."""
     return list(session.scalars(select(Organisation).order_by(Organisation.path)))
+
+
+def rotate_audit_key(engine, user) -> str:
+    """A new HMAC key for the audit chains from now on (engine.storage.audit_keys); the old
+    ones stay for verification. On the identity trail, chained with the new key."""
+    actor = _command(engine, user, "rotate the audit key")
+    with engine.db.transaction() as session:
+        key_id = engine.audit_keys.rotate()
+        trail.record(session, actor, engine.now(), "audit_key_rotated", "*", key_id=key_id)
+    return key_id

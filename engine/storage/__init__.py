@@ -1,5 +1,5 @@
 """Tables (SQLAlchemy 2 models) and the database session; migrations live in migrations/."""
-from .audit import AuditChain, AuditEvent, IdentityEvent
+from .audit import AuditChain, AuditEvent, AuditSeal, IdentityEvent
 from .base import Base
 from .cases import Case, CaseTask, Incident, Timer
 from .identity import ApiToken, Membership, Organisation, User
@@ -11,6 +11,6 @@ from .processes import ProcessFile, ProcessModel, ProcessVersion
 from .reporting import CaseStage
 from .web import Attachment, Draft, FailedSignIn  # noqa: F401 - the web app's tables
 
-__all__ = ["ApiToken", "AuditChain", "AuditEvent", "Base", "Case", "CaseLink", "CaseMessage", "CaseStage", "CaseTask", "IdentityEvent", "Incident", "InstanceClock",
+__all__ = ["ApiToken", "AuditChain", "AuditEvent", "AuditSeal", "Base", "Case", "CaseLink", "CaseMessage", "CaseStage", "CaseTask", "IdentityEvent", "Incident", "InstanceClock",
            "Membership", "ModelDraft", "Notification", "Organisation", "ProcessFile", "ProcessModel", "ProcessVersion",
            "SchedulerHeartbeat", "Timer", "User"]

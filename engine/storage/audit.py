@@ -20,6 +20,8 @@ class AuditEvent(Base):
     detail: Mapped[dict] = mapped_column(JSONDoc, default=dict)
     prev_hash: Mapped[str] = mapped_column(String(64))
     hash: Mapped[str] = mapped_column(String(64))
+    #: The HMAC key that chained it (engine.storage.audit_keys); None: a legacy SHA-256 event.
+    key_id: Mapped[str | None] = mapped_column(String(24))
 
 
 class IdentityEvent(Base):
@@ -36,6 +38,7 @@ class IdentityEvent(Base):
     detail: Mapped[dict] = mapped_column(JSONDoc, default=dict)
     prev_hash: Mapped[str] = mapped_column(String(64))
     hash: Mapped[str] = mapped_column(String(64))
+    key_id: Mapped[str | None] = mapped_column(String(24))
 
 
 class AuditChain(Base):
@@ -46,3 +49,20 @@ class AuditChain(Base):
     name: Mapped[str] = mapped_column(String(40), primary_key=True)
     seq: Mapped[int] = mapped_column(Integer, default=0)
     head: Mapped[str] = mapped_column(String(64))
+
+
+class AuditSeal(Base):
+    """The global sequence: each committed command's chain heads in one keyed chain across
+    cases and the identity trail (see engine.storage.ledger). No foreign key: a seal must
+    outlive a case someone deletes, to name it."""
+
+    __tablename__ = "audit_seals"
+    gseq: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    at: Mapped[object] = mapped_column(UTCDateTime)
+    chain: Mapped[str] = mapped_column(String(40))
+    case_id: Mapped[int | None] = mapped_column(Integer, index=True)
+    seq: Mapped[int] = mapped_column(Integer)
+    head: Mapped[str] = mapped_column(String(64))
+    key_id: Mapped[str] = mapped_column(String(24))
+    prev_mac: Mapped[str] = mapped_column(String(64))
+    mac: Mapped[str] = mapped_column(String(64))

@@ -19,8 +19,11 @@ SYNCHRONOUS = ("OFF", "NORMAL", "FULL", "EXTRA")
 
 
 class Database:
-    def __init__(self, url: str, echo: bool = False, sqlite_synchronous: str = "FULL"):
+    def __init__(self, url: str, echo: bool = False, sqlite_synchronous: str = "FULL",
+                 keyring=None):
         self.url = url
+        #: The audit keys (engine.storage.audit_keys), handed to every session's `info`.
+        self.keyring = keyring
         synchronous = sqlite_synchronous.upper()
         if synchronous not in SYNCHRONOUS:
             raise ValueError(f"sqlite_synchronous must be one of {', '.join(SYNCHRONOUS)}, "
@@ -37,10 +40,13 @@ class Database:
     def transaction(self, write: bool = True):
         """A session inside one transaction: committed on success, rolled back on any error."""
         session: Session = self._sessions()
+        session.info["audit_keys"] = self.keyring
         if write and self.is_sqlite:
             session.connection(execution_options={"sqlite_immediate": True})
         try:
             yield session
+            for hook in session.info.pop("before_commit", ()):  # e.g. engine.storage.ledger.seal
+                hook(session)
             session.commit()
         except BaseException:
             session.rollback()

@@ -3,9 +3,6 @@ import sys
 
 import click
 
-from engine.case.audit import verify_cases
-from engine.people import trail
-
 from .common import clean_errors, engine_from_env
 
 
@@ -13,39 +10,72 @@ def register(main):
     """Add this area's commands to `main`."""
     from .core import bench
     main.add_command(verify_audit)
+    main.add_command(audit_key)
+    main.add_command(audit_checkpoint)
     main.add_command(export_case)
     bench.add_command(bench_queries)
 
 
 @click.command("verify-audit")
 @click.option("--case", "case_id", type=int, help="Verify one case only (default: every case, "
-              "then the identity trail).")
+              "the identity trail, the global sequence and the newest checkpoint).")
 @clean_errors
 def verify_audit(case_id):
-    """Recompute every case's audit hash chain and the identity trail's (users, roles,
-    organisations, tokens); exit 1 naming each break found."""
+    """Recompute every case's keyed audit chain and the identity trail's (users, roles,
+    organisations, tokens), the global sequence of seals and the newest signed checkpoint;
+    exit 1 naming each break found (an event altered, removed or reordered, a case missing)."""
     engine = engine_from_env()
     try:
-        with engine.db.read() as session:
-            checked, breaks = verify_cases(session, case_id)
-            events, trail_breaks = trail.verify(session) if case_id is None else (0, [])
+        report = engine.verify_audit_all("system", case_id)
     finally:
         engine.close()
-    if case_id is not None and checked == 0:
+    if case_id is not None and report.cases == 0:
         click.echo(f"error: Case {case_id} does not exist.", err=True)
         sys.exit(1)
-    for found in [*breaks, *trail_breaks]:
-        click.echo(f"BROKEN {found}")
-    cases = len({b.case_id for b in breaks})
-    if breaks:
-        click.echo(f"{checked} case(s) checked: {cases} tampered with, {len(breaks)} break(s)")
+    for found in report.breaks:
+        click.echo(f"BROKEN [{found.what}] {found}")
+    tampered = len({b.case_id for b in report.breaks if b.case_id is not None})
+    if report.breaks:
+        click.echo(f"{report.cases} case(s) checked: {tampered} case(s) tampered with, "
+                   f"{len(report.breaks)} break(s)")
     else:
-        click.echo(f"{checked} case(s) checked: every audit chain intact")
+        click.echo(f"{report.cases} case(s) checked: every audit chain intact")
     if case_id is None:
-        click.echo(f"identity trail: {events} event(s), "
-                   + (f"{len(trail_breaks)} break(s)" if trail_breaks else "intact"))
-    if breaks or trail_breaks:
+        click.echo(f"identity trail: {report.identity_events} event(s); global sequence: "
+                   f"{report.seals} seal(s); checkpoint: {report.checkpoint or 'none yet'}")
+    if report.breaks:
         sys.exit(1)
+
+
+@click.group("audit-key")
+def audit_key():
+    """The audit chains' HMAC keys (kept outside the database)."""
+
+
+@audit_key.command("rotate")
+@clean_errors
+def rotate_key():
+    """Chain new audit events under a new key; the old keys stay for verification."""
+    engine = engine_from_env()
+    try:
+        key_id = engine.rotate_audit_key()
+        where = engine.settings.audit_keys_path
+    finally:
+        engine.close()
+    click.echo(f"audit key {key_id} is now current (keys: {where})")
+
+
+@click.command("audit-checkpoint")
+@clean_errors
+def audit_checkpoint():
+    """Sign the audit chains' heads and write them outside the database now."""
+    engine = engine_from_env()
+    try:
+        written = engine.write_audit_checkpoint()
+    finally:
+        engine.close()
+    click.echo(f"checkpoint written: {written.path} (global sequence {written.body['global']['seq']}, "
+               f"{len(written.body['cases'])} case(s))")
 
 
 @click.command("export-case")
