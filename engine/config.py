@@ -15,6 +15,10 @@ ROOT = Path(__file__).resolve().parent.parent
 class Settings:
     instance_path: Path = ROOT / "instance"
     database_url: str = ""
+    #: PostgreSQL: the tables' owner, used only to create and upgrade the schema (`init-db`);
+    #: the app then runs as `database_url`'s role, which may only insert into and read the
+    #: audit tables (engine.storage.schema). Empty: the app's role owns the tables.
+    database_owner_url: str = ""
     processes_dir: Path = ROOT / "processes"
     forms_dir: Path = ROOT / "forms"
     time_zone: str = "Asia/Shanghai"

@@ -73,9 +73,10 @@ class Engine:
             return self.actors.resolve(session, who)
 
     def upgrade_schema(self) -> None:
-        """Create or upgrade the database schema (Alembic); safe on every start."""
+        """Create or upgrade the database schema (Alembic); safe on every start. With
+        `database_owner_url` set (PostgreSQL), as that owner, granting the app's role."""
         from engine.storage.schema import upgrade
-        upgrade(self.db)
+        upgrade(self.db, self.settings.database_owner_url)
 
     # -- people (engine.people.admin, engine.people.accounts): admins only, on the identity trail
 

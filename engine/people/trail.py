@@ -26,7 +26,7 @@ CHAIN = "identity"
 GENESIS = "0" * 64
 
 
-def _canonical(event) -> str:
+def canonical(event) -> str:
     body = {"chain": CHAIN, "seq": event.seq, "at": event.at.isoformat(), "actor": event.actor,
             "kind": event.kind, "subject": event.subject, "detail": event.detail}
     return json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str)
@@ -34,8 +34,8 @@ def _canonical(event) -> str:
 
 def _hash(prev_hash: str, event, keys=None) -> str:
     if event.key_id is None:
-        return legacy_hash(prev_hash, _canonical(event))
-    return keys.mac(event.key_id, prev_hash, _canonical(event))
+        return legacy_hash(prev_hash, canonical(event))
+    return keys.mac(event.key_id, prev_hash, canonical(event))
 
 
 def record(session: Session, actor, at, kind: str, subject: str, /, **detail) -> IdentityEvent:
