@@ -381,10 +381,10 @@ class Engine:
 
     def backup(self, path):
         """Write the database and the uploads to one archive at `path` (engine.ops.backup),
-        and a signed checkpoint of the audit chains' heads beside the instance's others."""
-        summary = backups.backup(self, path)
+        after a signed checkpoint of the audit chains' heads: the archive holds at least
+        what it pins, so a restore of it verifies against it."""
         checkpoints.write(self, reason="backup")
-        return summary
+        return backups.backup(self, path)
 
     # -- the audit trail's keys and checkpoints (outside the database) -----------------------
 

@@ -85,6 +85,9 @@ class ChainBreak:
     #: altered, removed, reordered, missing (a case or events the seals or a checkpoint
     #: name are gone), unsealed, unknown-key, or "" (older callers)
     what: str = ""
+    #: whose: "case" (case_id), "identity" (the identity trail), "global" (the seals),
+    #: "checkpoint"
+    chain: str = "case"
 
     def __str__(self):
         if self.case_id is None:  # the global sequence, the identity trail, a checkpoint

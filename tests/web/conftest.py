@@ -62,12 +62,14 @@ def open_task(engine, user, key="activity_plan", data=None):
 
 
 @pytest.fixture
-def cli(database_url, tmp_path, monkeypatch):
-    """Runs `liandong ARGS` on the test's database; asserts the exit code, never a traceback."""
+def cli(database_url, settings, tmp_path, monkeypatch):
+    """Runs `liandong ARGS` on the test's database, with the `engine` fixture's audit keys;
+    asserts the exit code, never a traceback."""
     from click.testing import CliRunner
     from web.commands import main
 
     monkeypatch.setenv("LIANDONG_DATABASE_URL", database_url)
+    monkeypatch.setenv("LIANDONG_AUDIT_KEYS_DIR", str(settings.audit_keys_path))
     monkeypatch.setenv("LIANDONG_INSTANCE_PATH", str(tmp_path))
     monkeypatch.setenv("LIANDONG_FORMS_DIR", str(DATA / "forms"))
     runner = CliRunner()

@@ -33,16 +33,19 @@ def verify_audit(case_id):
         click.echo(f"error: Case {case_id} does not exist.", err=True)
         sys.exit(1)
     for found in report.breaks:
-        click.echo(f"BROKEN [{found.what}] {found}")
-    tampered = len({b.case_id for b in report.breaks if b.case_id is not None})
-    if report.breaks:
-        click.echo(f"{report.cases} case(s) checked: {tampered} case(s) tampered with, "
-                   f"{len(report.breaks)} break(s)")
+        click.echo(f"BROKEN {found} [{found.what}]")
+    of_cases = [b for b in report.breaks if b.chain == "case"]
+    if of_cases:
+        click.echo(f"{report.cases} case(s) checked: {len({b.case_id for b in of_cases})} tampered with, "
+                   f"{len(of_cases)} break(s)")
     else:
         click.echo(f"{report.cases} case(s) checked: every audit chain intact")
     if case_id is None:
-        click.echo(f"identity trail: {report.identity_events} event(s); global sequence: "
-                   f"{report.seals} seal(s); checkpoint: {report.checkpoint or 'none yet'}")
+        for chain, line in (("identity", f"identity trail: {report.identity_events} event(s)"),
+                            ("global", f"global sequence: {report.seals} seal(s)"),
+                            ("checkpoint", f"checkpoint: {report.checkpoint or 'none yet'}")):
+            count = sum(1 for b in report.breaks if b.chain == chain)
+            click.echo(f"{line}, " + (f"{count} break(s)" if count else "intact"))
     if report.breaks:
         sys.exit(1)
 

@@ -106,7 +106,7 @@ def test_json_export_carries_a_chain_that_recomputes(reviewed):
     from engine.storage import AuditEvent
     with engine.db.read() as s:
         stored = s.query(AuditEvent).filter_by(case_id=case_id, seq=2).one()
-        assert chain_hash(stored.prev_hash, stored) == doc["events"][1]["hash"]
+        assert chain_hash(stored.prev_hash, stored, s.info["audit_keys"]) == doc["events"][1]["hash"]
 
 
 def test_csv_export_has_one_line_per_event(reviewed):
