@@ -12,6 +12,7 @@ at a mount another account owns) for it to outlive a compromise of this one.
 """
 import json
 import os
+import secrets
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -58,7 +59,8 @@ def write(engine, reason: str = "manual") -> Checkpoint:
     signature = key.sign(_canonical(body)).hex()
     folder = engine.settings.audit_checkpoints_path
     folder.mkdir(parents=True, exist_ok=True)
-    name = f"checkpoint-{now.strftime('%Y%m%dT%H%M%S%fZ')}-g{body['global']['seq']}.json"
+    name = (f"checkpoint-{now.strftime('%Y%m%dT%H%M%S%fZ')}-g{body['global']['seq']}"
+            f"-{secrets.token_hex(3)}.json")
     path = folder / name
     temporary = path.with_name("." + name + ".tmp")
     temporary.write_text(json.dumps({"body": body, "signature": signature}, indent=1), "utf-8")

@@ -15,12 +15,14 @@ without the key an HMAC cannot be recomputed. Two kinds of key:
 The default folder is `<instance>/audit-keys`; the setting `audit_keys_dir` moves it (put it
 on another volume than the database's, and back it up separately from the database).
 """
+import fcntl
 import hashlib
 import hmac
 import json
 import os
 import secrets
 import threading
+from contextlib import contextmanager
 from pathlib import Path
 
 from cryptography.hazmat.primitives import serialization
@@ -60,13 +62,11 @@ class Keyring:
         return self._current
 
     def known(self, key_id: str) -> bool:
-        self._load()
-        return key_id in self._keys
+        return self._key(key_id) is not None
 
     def mac(self, key_id: str, prev_hash: str, text: str) -> str:
         """HMAC-SHA256 of `prev_hash + text` under key `key_id` (hex)."""
-        self._load()
-        key = self._keys.get(key_id)
+        key = self._key(key_id)
         if key is None:
             raise AuditKeyError(f"audit key {key_id!r} is not in {self._where()}")
         return hmac.new(key, (prev_hash + text).encode("utf-8"), hashlib.sha256).hexdigest()
@@ -75,14 +75,25 @@ class Keyring:
         """Add a new HMAC key and make it current; the old ones stay for verification."""
         if self._environ.get(ENV_KEYS):
             raise AuditKeyError(f"the audit keys come from {ENV_KEYS}: append a new id:hex pair there")
-        with self._lock:
-            self._keys = None
+        self._load()
+        with self._lock, _locked(self.folder):
             keys, _ = self._read_file()
             key_id = f"k{len(keys) + 1}-{secrets.token_hex(3)}"
             keys[key_id] = secrets.token_bytes(32)
-            self._write_file(keys, key_id)
+            _write_secret(self.folder / HMAC_FILE, _key_file(keys, key_id))
             self._keys, self._current = keys, key_id
         return key_id
+
+    def _key(self, key_id: str) -> bytes | None:
+        """The key `key_id`; the file is read again for one this process has not seen (a
+        rotation by another process, which this one takes up as current when restarted)."""
+        self._load()
+        if key_id not in self._keys and not self._environ.get(ENV_KEYS):
+            with self._lock:
+                current = self._current
+                self._keys = {**self._keys, **self._read_file()[0]}
+                self._current = current
+        return self._keys.get(key_id)
 
     def _load(self) -> None:
         if self._keys is not None:
@@ -95,10 +106,11 @@ class Keyring:
                 keys, current = _parse_env(raw)
             else:
                 keys, current = self._read_file()
-                if not keys:
+                if not keys:  # the first key; another process may be making it too
                     current = "k1-" + secrets.token_hex(3)
-                    keys = {current: secrets.token_bytes(32)}
-                    self._write_file(keys, current)
+                    _write_secret(self.folder / HMAC_FILE, _key_file({current: secrets.token_bytes(32)},
+                                                                    current), exclusive=True)
+                    keys, current = self._read_file()
             self._keys, self._current = keys, current
 
     def _read_file(self):
@@ -115,10 +127,6 @@ class Keyring:
             raise AuditKeyError(f"{path}: the current key {current!r} is not among its keys")
         return keys, current
 
-    def _write_file(self, keys: dict, current: str) -> None:
-        doc = {"current": current, "keys": {key_id: key.hex() for key_id, key in keys.items()}}
-        _write_secret(self.folder / HMAC_FILE, json.dumps(doc, indent=1).encode())
-
     def _where(self) -> str:
         return ENV_KEYS if self._environ.get(ENV_KEYS) else str(self.folder / HMAC_FILE)
 
@@ -128,16 +136,15 @@ class Keyring:
         with self._lock:
             if self._signing is None:
                 path = self.folder / SIGNING_FILE
-                if path.exists():
-                    self._signing = serialization.load_pem_private_key(path.read_bytes(), None)
-                else:
-                    self._signing = Ed25519PrivateKey.generate()
-                    _write_secret(path, self._signing.private_bytes(
+                if not path.exists():  # made once; another process may be making it too
+                    _write_secret(path, Ed25519PrivateKey.generate().private_bytes(
                         serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                        serialization.NoEncryption()))
-                    public = self._signing.public_key().public_bytes(
-                        serialization.Encoding.Raw, serialization.PublicFormat.Raw)
-                    (self.folder / PUBLIC_FILE).write_text(public.hex() + "\n")
+                        serialization.NoEncryption()), exclusive=True)
+                self._signing = serialization.load_pem_private_key(path.read_bytes(), None)
+                public = self._signing.public_key().public_bytes(
+                    serialization.Encoding.Raw, serialization.PublicFormat.Raw).hex() + "\n"
+                if not (self.folder / PUBLIC_FILE).exists():
+                    (self.folder / PUBLIC_FILE).write_text(public)
             return self._signing
 
     def public_key(self) -> Ed25519PublicKey | None:
@@ -165,14 +172,41 @@ def _parse_env(raw: str):
     return keys, current
 
 
-def _write_secret(path: Path, content: bytes) -> None:
-    """Write `content` readable by the owner only (created 0600, replaced atomically)."""
+def _key_file(keys: dict, current: str) -> bytes:
+    doc = {"current": current, "keys": {key_id: key.hex() for key_id, key in keys.items()}}
+    return json.dumps(doc, indent=1).encode()
+
+
+def _write_secret(path: Path, content: bytes, exclusive: bool = False) -> None:
+    """Write `content` readable by the owner only (0600), atomically; `exclusive`: only if
+    no file is there yet (a concurrent first writer wins, the others read its file)."""
     path.parent.mkdir(parents=True, exist_ok=True)
     os.chmod(path.parent, 0o700)
-    temporary = path.with_name(path.name + ".tmp")
-    fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "wb") as file:
-        file.write(content)
-        file.flush()
-        os.fsync(file.fileno())
-    os.replace(temporary, path)
+    temporary = path.with_name(f".{path.name}.{secrets.token_hex(4)}.tmp")
+    fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    try:
+        with os.fdopen(fd, "wb") as file:
+            file.write(content)
+            file.flush()
+            os.fsync(file.fileno())
+        if not exclusive:
+            os.replace(temporary, path)
+            return
+        try:
+            os.link(temporary, path)
+        except FileExistsError:
+            pass
+    finally:
+        temporary.unlink(missing_ok=True)
+
+
+@contextmanager
+def _locked(folder: Path):
+    """An exclusive lock between processes rotating keys in `folder`."""
+    folder.mkdir(parents=True, exist_ok=True)
+    with open(folder / ".lock", "a") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)

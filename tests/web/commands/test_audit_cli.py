@@ -78,3 +78,40 @@ def test_the_identity_trail_is_verified_too(campaign_orgs, cli):
     out = cli("verify-audit", code=1)
     assert "BROKEN identity trail, event 2: content altered" in out
     assert "every audit chain intact" in out  # the cases are fine
+
+
+def test_rotating_the_key_and_writing_a_checkpoint(history, cli):
+    engine, (first, _second) = history
+    old = engine.audit_keys.current_id
+    out = cli("audit-key", "rotate")
+    assert "is now current" in out and old not in out
+    engine.terminate_case(first, "system", "after rotation")  # this process still chains with old
+    out = cli("audit-checkpoint")
+    assert "checkpoint written" in out and "2 case(s)" in out
+    out = cli("verify-audit")
+    assert "every audit chain intact" in out and "identity trail: 1 event(s), intact" in out
+    assert "checkpoint: checkpoint-" in out
+    # the rotation is on the identity trail, chained with the new key, which this process
+    # reads from the file when it meets it
+    assert _identity_keys(engine)[-1] != old and engine.verify_audit().breaks == []
+
+
+def _identity_keys(engine):
+    from engine.people import trail
+    with engine.db.read() as s:
+        return [e.key_id for e in reversed(trail.events(s))]
+
+
+def test_the_scheduler_writes_a_checkpoint_every_so_many_minutes(history):
+    from engine.scheduler import Ticker
+    engine, _cases = history
+    folder = engine.settings.audit_checkpoints_path
+    ticker = Ticker(engine, "node-a")
+    ticker()
+    assert len(list(folder.glob("checkpoint-*.json"))) == 1  # the first tick writes one
+    ticker()
+    assert len(list(folder.glob("checkpoint-*.json"))) == 1  # not again before the interval
+    ticker.checkpointed -= engine.settings.audit_checkpoint_minutes * 60
+    ticker()
+    assert len(list(folder.glob("checkpoint-*.json"))) == 2
+    assert engine.verify_audit().breaks == []
