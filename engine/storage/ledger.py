@@ -16,16 +16,17 @@ across the rest of the command, and a command that also appends to a second case
 started, a message sent) could deadlock with one that locked that case first. Taken here,
 as the transaction's last statements, it is the last lock any command takes (no cycle) and
 is held only for the seal's insert and the commit; on SQLite writers are serialised anyway.
-The cost is two statements per committing command (the counter's SELECT ... FOR UPDATE and
-the seals' INSERT with the counter's UPDATE), and on PostgreSQL commits that append audit
-events queue on the counter row, one commit at a time.
+The cost is two round trips per committing command on PostgreSQL (the counter's SELECT ...
+FOR UPDATE, then the seals' INSERT riding on the counter's UPDATE as CTEs; three statements
+in process on SQLite), and on PostgreSQL commits that append audit events queue on the
+counter row, one commit at a time.
 
 `Database.transaction` runs the hook (`session.info["before_commit"]`); the keyring comes
 from the session's `info["audit_keys"]` (set by the Engine on its Database).
 """
 import json
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.orm import Session
 
 from .audit import AuditChain, AuditSeal
@@ -37,6 +38,8 @@ _READ_GLOBAL = select(_CHAINS.c.seq, _CHAINS.c.head).where(_CHAINS.c.name == GLO
 _LOCK_GLOBAL = _READ_GLOBAL.with_for_update()
 _MOVE_GLOBAL = update(_CHAINS).where(_CHAINS.c.name == GLOBAL)
 _INSERT_SEALS = insert(_SEALS)
+_SEAL_COLUMNS = [column.key for column in _SEALS.columns]
+_SEAL_STATEMENTS: dict = {}  # PostgreSQL, by number of seals: built once each
 
 
 def note(session: Session, chain: str, case_id: int | None, seq: int, head: str, at) -> None:
@@ -76,8 +79,22 @@ def seal(session: Session) -> None:
         rows.append({"gseq": gseq, "at": at, "chain": chain, "case_id": case_id, "seq": seq,
                      "head": head, "key_id": key_id, "prev_mac": prev, "mac": mac})
         prev = mac
-    conn.execute(_INSERT_SEALS, rows)
-    conn.execute(_MOVE_GLOBAL, {"seq": gseq, "head": prev})
+    if conn.dialect.name != "postgresql":
+        conn.execute(_INSERT_SEALS, rows)
+        conn.execute(_MOVE_GLOBAL, {"seq": gseq, "head": prev})
+        return
+    statement = _SEAL_STATEMENTS.get(len(rows))
+    if statement is None:  # one round trip: the seals' INSERTs ride on the head's UPDATE
+        statement = _MOVE_GLOBAL.values(seq=bindparam("g_seq"), head=bindparam("g_head"))
+        for number in range(len(rows)):
+            statement = statement.add_cte(insert(_SEALS).values(
+                {key: bindparam(f"s{number}_{key}", type_=_SEALS.c[key].type) for key in _SEAL_COLUMNS}
+            ).cte(f"sealed_{number}"))
+        _SEAL_STATEMENTS[len(rows)] = statement
+    params = {"g_seq": gseq, "g_head": prev}
+    for number, row in enumerate(rows):
+        params.update({f"s{number}_{key}": value for key, value in row.items()})
+    conn.execute(statement, params)
 
 
 def head(session: Session) -> tuple[int, str]:

@@ -208,3 +208,43 @@ def _as_before_0012(engine):
     tamper(engine, *statements, "DELETE FROM audit_seals",
            f"UPDATE audit_chains SET head = '{prev}' WHERE name = 'identity'",
            f"UPDATE audit_chains SET seq = 0, head = '{GENESIS}' WHERE name = 'global'")
+
+
+def test_concurrent_commands_seal_one_gapless_global_sequence(audit_history):
+    """Commands on different cases at once (no case lock between them) still number their
+    seals without a gap or a duplicate; the counter row is the last lock each one takes."""
+    import threading
+    engine, _cases = audit_history
+    errors, started = [], []
+
+    def work():
+        try:
+            for _ in range(4):
+                case = engine.start_case("plan_review", "zj_staff")
+                engine.complete_task(case.tasks[0], "zj_staff", {"title": "并发", "budget": 1})
+                started.append(case.case_id)
+        except Exception as error:  # noqa: BLE001 - reported below
+            errors.append(error)
+
+    threads = [threading.Thread(target=work) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+    assert errors == [] and len(started) == 16
+    report, breaks = _breaks(engine)
+    assert breaks == [] and report.cases == 18
+    with engine.db.read() as s:
+        numbers = s.scalars(text("SELECT gseq FROM audit_seals ORDER BY gseq")).all()
+    assert numbers == list(range(1, len(numbers) + 1)) and len(numbers) >= 6 + 32
+
+
+def test_a_backup_writes_a_signed_checkpoint_before_its_snapshot(audit_history, tmp_path):
+    engine, (first, _second) = audit_history
+    engine.backup(tmp_path / "nightly.liandong")
+    files = list(engine.settings.audit_checkpoints_path.glob("checkpoint-*.json"))
+    assert len(files) == 1
+    doc = json.loads(files[0].read_text())
+    assert doc["body"]["reason"] == "backup" and str(first) in doc["body"]["cases"]
+    report, breaks = _breaks(engine)
+    assert breaks == [] and report.checkpoint == files[0].name
