@@ -13,7 +13,7 @@ from engine.storage.schema import upgrade
 
 def test_ready_when_the_database_answers_at_the_current_schema(engine):
     found = readiness(engine)
-    assert found.ok and found.revision == schema_head() == "0009_identity_audit"
+    assert found.ok and found.revision == schema_head() == "0012_audit_seals"
 
 
 def test_not_ready_without_a_schema_or_behind_it(settings, tmp_path):
