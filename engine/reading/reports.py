@@ -52,6 +52,7 @@ def case_document(session, actor, case_id: int) -> dict:
             "task_id": e.task_id, "detail": e.detail,
             "files": [{"name": f.name, "sha256": f.sha256, "size": f.size} for f in e.files],
             "prev_hash": raw[e.seq].prev_hash, "hash": e.hash,
+            "key_id": raw[e.seq].key_id,  # the HMAC key that chained it (None: legacy SHA-256)
         } for e in history.entries],
     }
 

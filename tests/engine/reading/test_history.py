@@ -107,6 +107,7 @@ def test_json_export_carries_a_chain_that_recomputes(reviewed):
     with engine.db.read() as s:
         stored = s.query(AuditEvent).filter_by(case_id=case_id, seq=2).one()
         assert chain_hash(stored.prev_hash, stored, s.info["audit_keys"]) == doc["events"][1]["hash"]
+    assert doc["events"][1]["key_id"] == engine.audit_keys.current_id
 
 
 def test_csv_export_has_one_line_per_event(reviewed):
