@@ -2,13 +2,13 @@
 the global sequence of seals across cases and the identity trail (engine.storage.ledger)
 
 Revision ID: 0012_audit_seals
-Revises: 0013_sessions_tokens
+Revises: 0014_spiffarena_models
 """
 from alembic import op
 import sqlalchemy as sa
 
 revision = '0012_audit_seals'
-down_revision = '0013_sessions_tokens'
+down_revision = '0014_spiffarena_models'
 branch_labels = None
 depends_on = None
 
