@@ -325,26 +325,12 @@ class Engine:
         incidents.fire_timer_now(self, user, timer_id, reason)
 
     def incidents(self, user, case_id=None, **filters):
-        from engine.reading import operations
-        with self.db.read() as session:
-            found = operations.incidents(session, self.actors.resolve(session, user),
-                                         operations.Filters(**filters), case_id=case_id)
-            found.names = {row.key: _element_name(self.specs.get(session, row.process_version_id), row.element_id)
-                           for row in found.rows if row.process_version_id and row.element_id}
-        return found
+        """A page of open incidents (engine.reading.operations), with each element's name."""
+        return incidents.incident_page(self, user, case_id, filters)
 
     def timer_list(self, user, view="pending", **filters):
         """A page of case timers (engine.reading.operations), with each element's name."""
-        from engine.reading import operations
-        with self.db.read() as session:
-            found = operations.timers(session, self.actors.resolve(session, user), self.now(), view,
-                                      operations.Filters(**filters))
-            names = {}
-            for row in found.rows:
-                spec = self.specs.get(session, row.process_version_id)
-                names[row.id] = _element_name(spec, row.element_id)
-        found.names = names
-        return found
+        return incidents.timer_page(self, user, view, filters)
 
     def move_clock(self, user, to=None, to_next_timer=False) -> training.Moved:
         """On a training instance, an administrator moves the clock forward (to a date, or
@@ -367,7 +353,8 @@ class Engine:
         from engine.case import verifying
         actor = self.actor(user)
         with self.db.read() as session:
-            return verifying.verify_batch(session, actor, case_id, after, limit or verifying.BATCH)
+            return verifying.verify_batch(session, actor, case_id, after, limit or verifying.BATCH,
+                                          self.settings.audit_checkpoints_path)
 
     def case_chain(self, case_id, user):
         """The breaks of one case's audit chain (none: intact), for whoever may see the case."""
@@ -408,10 +395,3 @@ class Engine:
         """Restore an archive made by `backup` into this engine's empty database."""
         return backups.restore(self, path)
 
-
-def _element_name(spec, element_id: str) -> str:
-    for process in (spec.spec, *spec.subprocess_specs.values()):
-        task_spec = process.task_specs.get(element_id)
-        if task_spec is not None:
-            return task_spec.bpmn_name or element_id
-    return element_id

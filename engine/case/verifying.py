@@ -12,15 +12,17 @@ from dataclasses import dataclass, field
 
 from sqlalchemy import func, select
 
-from engine.case.audit import verify_chain
+from engine.case import verify
 from engine.errors import Forbidden, NotFound
-from engine.people import trail
 from engine.storage import AuditEvent, Case, IdentityEvent
 
 #: Cases one batch verifies.
 BATCH = 200
 
 ALTERED, OUT_OF_ORDER, GAP, TRUNCATED, OTHER = "altered", "out_of_order", "gap", "truncated", "other"
+#: What the seals and checkpoints find (engine.case.verify): a case or events they name are
+#: gone, an event never sealed, an event under a key nobody has, a checkpoint that fails.
+MISSING, UNSEALED, UNKNOWN_KEY, CHECKPOINT = "missing", "unsealed", "unknown-key", "checkpoint"
 
 
 @dataclass(frozen=True)
@@ -49,9 +51,11 @@ class Batch:
 
 def what_of(found) -> str:
     """Which kind of break the engine's reason names."""
-    if found.seq is None:
-        return TRUNCATED
     reason = found.reason.lower()
+    if getattr(found, "what", "") in (MISSING, UNSEALED, UNKNOWN_KEY, CHECKPOINT):
+        return found.what
+    if found.seq is None or (found.what == "removed" and "sealed at global sequence" in reason):
+        return TRUNCATED
     if "altered" in reason or "mismatch" in reason:
         return ALTERED
     if "sequence" in reason:
@@ -68,44 +72,44 @@ def require_auditor(actor) -> None:
 
 
 def verify_batch(session, actor, case_id: int | None = None, after: int = 0,
-                 limit: int = BATCH) -> Batch:
-    """Verify one chosen case, or the next `limit` cases after id `after`; the identity
-    trail is verified with the last batch of a run over every case."""
+                 limit: int = BATCH, checkpoints_dir=None) -> Batch:
+    """Verify one chosen case, or the next `limit` cases after id `after`; the global
+    sequence, the identity trail and the checkpoints are verified with the last batch of a
+    run over every case."""
     require_auditor(actor)
     if case_id is not None:
         case = session.get(Case, case_id)
         if case is None:
             raise NotFound(f"Case {case_id} does not exist.")
-        return Batch(1, 1, None, _breaks(session, case, verify_chain(session, case)))
+        return Batch(1, 1, None, case_chain(session, case))
     total = session.scalar(select(func.count(Case.id)))
     done = session.scalar(select(func.count(Case.id)).where(Case.id <= after)) if after else 0
     cases = session.scalars(select(Case).where(Case.id > after).order_by(Case.id).limit(limit)).all()
-    breaks = []
-    for case in cases:
-        breaks += _breaks(session, case, verify_chain(session, case))
+    by_id = {case.id: case for case in cases}
+    breaks = [_case_break(session, by_id[b.case_id], b) for b in verify.verify_cases(session, cases)]
     last = len(cases) < limit or done + len(cases) >= total
     batch = Batch(done + len(cases), total, None if last else cases[-1].id, breaks)
     if last:
-        events, found = trail.verify(session)
-        batch.trail_events = events
-        batch.breaks += [_trail_break(session, b) for b in found]
+        report = verify.Report()
+        found = verify.verify_global(session, report, checkpoints_dir)
+        batch.trail_events = report.identity_events
+        batch.breaks += [_trail_break(session, b) if b.case_id is None else
+                         Break(b.case_id, b.seq, what_of(b), b.reason) for b in found]
     return batch
 
 
 def case_chain(session, case) -> list[Break]:
-    """A case's own chain state: its breaks (none when intact)."""
-    return _breaks(session, case, verify_chain(session, case))
+    """A case's own chain state, against its seals too: its breaks (none when intact)."""
+    return [_case_break(session, case, b) for b in verify.verify_cases(session, [case])]
 
 
-def _breaks(session, case, found) -> list[Break]:
-    if not found:
-        return []
-    seqs = {b.seq for b in found if b.seq is not None}
-    events = {e.seq: e for e in session.scalars(select(AuditEvent).where(
-        AuditEvent.case_id == case.id, AuditEvent.seq.in_(seqs)))} if seqs else {}
-    return [Break(case.id, b.seq, what_of(b), b.reason,
-                  getattr(events.get(b.seq), "kind", None), getattr(events.get(b.seq), "at", None),
-                  case.business_key) for b in found]
+def _case_break(session, case, found) -> Break:
+    event = None
+    if found.seq is not None:
+        event = session.scalar(select(AuditEvent).where(AuditEvent.case_id == case.id,
+                                                        AuditEvent.seq == found.seq).limit(1))
+    return Break(case.id, found.seq, what_of(found), found.reason, getattr(event, "kind", None),
+                 getattr(event, "at", None), case.business_key)
 
 
 def _trail_break(session, found) -> Break:

@@ -22,6 +22,7 @@ from engine.commands.lifecycle import require_operator, require_reason
 from engine.errors import Conflict, InvalidData, LiandongError, NotFound
 from engine.runtime import workflow as runtime
 from engine.storage import Case, Incident, Timer
+from engine.reading import operations
 
 
 def parse_key(key: str) -> tuple[str, int]:
@@ -149,3 +150,31 @@ def _make_due(task, now) -> None:
         task._set_internal_data(event_value=value)
     else:
         task._set_internal_data(event_value=at)
+
+
+# -- the operators' lists, with each element's name ----------------------------------------
+
+def incident_page(engine, user, case_id, filters: dict):
+    with engine.db.read() as session:
+        found = operations.incidents(session, engine.actors.resolve(session, user),
+                                     operations.Filters(**filters), case_id=case_id)
+        found.names = {row.key: element_name(engine.specs.get(session, row.process_version_id), row.element_id)
+                       for row in found.rows if row.process_version_id and row.element_id}
+    return found
+
+
+def timer_page(engine, user, view: str, filters: dict):
+    with engine.db.read() as session:
+        found = operations.timers(session, engine.actors.resolve(session, user), engine.now(), view,
+                                  operations.Filters(**filters))
+        found.names = {row.id: element_name(engine.specs.get(session, row.process_version_id), row.element_id)
+                       for row in found.rows}
+    return found
+
+
+def element_name(spec, element_id: str) -> str:
+    for process in (spec.spec, *spec.subprocess_specs.values()):
+        task_spec = process.task_specs.get(element_id)
+        if task_spec is not None:
+            return task_spec.bpmn_name or element_id
+    return element_id

@@ -24,6 +24,10 @@ WHAT = {
     verifying.OUT_OF_ORDER: _l("Removed or reordered: the event does not follow the one before it."),
     verifying.GAP: _l("Removed: events are missing before this one (a gap in the numbering)."),
     verifying.TRUNCATED: _l("Removed at the end: the chain's recorded head does not match its last event."),
+    verifying.MISSING: _l("Missing: the global sequence or a signed checkpoint names it, but it is gone."),
+    verifying.UNSEALED: _l("Unsealed: the event was never sealed in the global sequence (written outside the engine)."),
+    verifying.UNKNOWN_KEY: _l("Unknown key: the event is chained under a key this instance does not hold."),
+    verifying.CHECKPOINT: _l("Checkpoint: a signed checkpoint file fails its signature or no longer matches."),
 }
 
 

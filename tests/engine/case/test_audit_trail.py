@@ -14,7 +14,7 @@ from tests.conftest import tamper
 
 
 def _breaks(engine, case_id=None):
-    report = engine.verify_audit(case_id)
+    report = engine.verify_audit_all("system", case_id)
     return report, [(b.case_id, b.seq, b.what) for b in report.breaks]
 
 

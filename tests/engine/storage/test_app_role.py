@@ -49,7 +49,7 @@ def test_the_app_role_cannot_rewrite_the_audit_tables_nor_disable_their_triggers
         started = engine.start_case("plan_review", "zj_staff")
         engine.complete_task(started.tasks[0], "zj_staff", {"title": "方案", "budget": 9})
         engine.create_user("system", "new_staff", "secret-pass", memberships=[("zj", "staff")])
-        assert engine.verify_audit().breaks == []
+        assert engine.verify_audit_all().breaks == []
         with engine.db.engine.connect() as conn:
             assert conn.execute(text("SELECT current_user")).scalar() == make_url(app_url).username
             assert conn.execute(text("SELECT count(*) FROM audit_events")).scalar() >= 2
@@ -71,6 +71,6 @@ def test_the_app_role_cannot_rewrite_the_audit_tables_nor_disable_their_triggers
             with pytest.raises(DBAPIError, match=error):
                 with engine.db.engine.begin() as conn:
                     conn.execute(text(statement))
-        assert engine.verify_audit().breaks == []
+        assert engine.verify_audit_all().breaks == []
     finally:
         engine.close()

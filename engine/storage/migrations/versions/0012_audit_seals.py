@@ -2,13 +2,13 @@
 the global sequence of seals across cases and the identity trail (engine.storage.ledger)
 
 Revision ID: 0012_audit_seals
-Revises: 0014_spiffarena_models
+Revises: 0011_training_clock
 """
 from alembic import op
 import sqlalchemy as sa
 
 revision = '0012_audit_seals'
-down_revision = '0014_spiffarena_models'
+down_revision = '0011_training_clock'
 branch_labels = None
 depends_on = None
 
