@@ -23,6 +23,22 @@ class Settings:
     forms_dir: Path = ROOT / "forms"
     time_zone: str = "Asia/Shanghai"
     script_time_limit: float = 2.0
+    #: Script worker processes (engine/sandbox/pool.py); 0 runs scripts in-process (unsafe).
+    script_workers: int = 2
+    #: Memory one script may use in its worker, and characters it may print.
+    script_memory_limit_mb: int = 256
+    script_print_limit: int = 65_536
+    #: A case's stored state, one value of task data (as JSON), one form submission.
+    case_state_max_bytes: int = 1024 * 1024
+    value_max_bytes: int = 256 * 1024
+    submission_max_bytes: int = 512 * 1024
+    #: Timer cycles: the shortest interval and most repetitions a model may ask for, and how
+    #: many times one cycle may fire in one command (the rest fire at the next tick).
+    timer_cycle_min_seconds: float = 60.0
+    timer_cycle_max_count: int = 10_000
+    timer_cycle_fires_per_command: int = 10
+    #: Files attached to one case.
+    uploads_per_case: int = 200
     tick_seconds: float = 1.0
     timer_retries: int = 3
     timer_backoff_seconds: float = 5.0

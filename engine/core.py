@@ -19,7 +19,8 @@ from engine.people.identity import SYSTEM_ACTOR, Actor, ActorCache
 from engine.runtime.connectors import Registry
 from engine.runtime.http_connector import http_connectors
 from engine.sandbox import spiffarena
-from engine.sandbox.scripts import Namespace, ScriptEngine
+from engine.sandbox.isolated import script_engine
+from engine.sandbox.scripts import Namespace
 from engine.models.specs import SpecCache
 from engine.storage.audit_keys import Keyring
 from engine.storage.db import Database
@@ -45,11 +46,10 @@ class Engine:
         self.specs = SpecCache()
         #: The operators service tasks may name (`liandong connectors`).
         self.connectors = Registry(http_connectors(lambda: self.settings))
-        self.script_engine = ScriptEngine(
-            task_helpers={**spiffarena.TASK_HELPERS, **links.HELPERS}, clock=self.clock.now,
+        self.script_engine = script_engine(
+            self.settings, self.clock.now, {**spiffarena.TASK_HELPERS, **links.HELPERS},
             helpers=spiffarena.namespaces(self.clock.now, Namespace),
-            services=self.connectors.service_caller(),
-            time_limit=self.settings.script_time_limit)
+            services=self.connectors.service_caller())
         self.forms = FormStore(self.settings.forms_dir, sandbox=self.script_engine, db=self.db)
         #: What every save of a case also does, for rooms the case unit does not import.
         self.save_hooks = (links.SAVE_HOOK,)

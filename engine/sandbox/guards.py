@@ -10,6 +10,7 @@ import sys
 import time
 from decimal import Decimal
 
+from RestrictedPython.PrintCollector import PrintCollector
 from RestrictedPython.transformer import INSPECT_ATTRIBUTES
 
 from engine.sandbox.policy import SandboxError, ScriptTimeout, refuse  # noqa: F401 (re-exported)
@@ -20,6 +21,7 @@ MAX_INT_BITS = 100_000      # about 30,000 decimal digits
 MAX_WIDTH = 10_000          # format widths and precisions, round() digits, json indent
 MAX_DECIMAL_EXP = 10_000    # int(Decimal('1e999999')) holds the GIL for ~20 s
 MEMORY_CHECK_INTERVAL = 0.02
+PRINT_LIMIT = 65_536        # characters a script may print (into `printed`)
 
 _SEQUENCES = (str, bytes, list, tuple)
 
@@ -253,8 +255,9 @@ class RunGuard:
     one monotonic() read, and a look at peak resident memory every 20 ms. A limit once hit is
     sticky, so a script that catches the error is stopped again at its next tick."""
 
-    def __init__(self, time_limit, memory_limit):
-        self.time_limit, self.memory_limit = time_limit, memory_limit
+    def __init__(self, time_limit, memory_limit, print_limit=PRINT_LIMIT):
+        self.time_limit, self.memory_limit, self.print_limit = time_limit, memory_limit, print_limit
+        self.printed = 0
         now = time.monotonic()
         self.deadline = now + time_limit
         self.baseline = peak_resident_bytes() if memory_limit else None
@@ -297,5 +300,19 @@ class RunGuard:
             total = guarded_add(total, item)
         return total
 
+    def printer(self, _getattr_=None):
+        """`_print_`: RestrictedPython's collector, stopped at `print_limit` characters."""
+        guard = self
+
+        class Bounded(PrintCollector):
+            def write(self, text):
+                guard.tick()
+                guard.printed += len(text)
+                if guard.printed > guard.print_limit:
+                    refuse(f"printed output above {guard.print_limit:,} characters")
+                self.txt.append(text)
+        return Bounded(_getattr_)
+
     def builtins(self):
-        return {'_tick_': self.tick, '_getitem_': self.getitem, 'sum': self.sum}
+        return {'_tick_': self.tick, '_getitem_': self.getitem, 'sum': self.sum,
+                '_print_': self.printer}

@@ -27,14 +27,13 @@ from RestrictedPython.Guards import (
     guarded_iter_unpack_sequence,
     guarded_unpack_sequence,
 )
-from RestrictedPython.PrintCollector import PrintCollector
 from SpiffWorkflow.bpmn.exceptions import WorkflowTaskException
 from SpiffWorkflow.bpmn.script_engine import PythonScriptEngine, TaskDataEnvironment
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
 from SpiffWorkflow.exceptions import SpiffWorkflowException
 
 from engine.errors import ScriptError
-from engine.sandbox.guards import (MAX_DECIMAL_EXP, RunGuard, SafeDecimal, guarded_add,
+from engine.sandbox.guards import (MAX_DECIMAL_EXP, PRINT_LIMIT, RunGuard, SafeDecimal, guarded_add,
     guarded_format, guarded_getattr, guarded_hasattr, guarded_inplacevar, guarded_lshift,
     guarded_mod, guarded_mul, guarded_pow, guarded_range, guarded_round, guarded_type)
 from engine.sandbox.policy import SandboxError, SandboxPolicy, ScriptTimeout, refuse
@@ -96,7 +95,7 @@ GUARDS = {
     '_getattr_': guarded_getattr, '_getiter_': default_guarded_getiter,
     '_iter_unpack_sequence_': guarded_iter_unpack_sequence,
     '_unpack_sequence_': guarded_unpack_sequence, '_write_': full_write_guard,
-    '_inplacevar_': guarded_inplacevar, '_print_': PrintCollector,
+    '_inplacevar_': guarded_inplacevar,
     '_apply_': lambda func, *args, **kwargs: func(*args, **kwargs),
     '_mul_': guarded_mul, '_pow_': guarded_pow, '_lshift_': guarded_lshift,
     '_add_': guarded_add, '_mod_': guarded_mod, '_format_': guarded_format,
@@ -119,7 +118,7 @@ def _compile_error(errors):
 
 
 @functools.lru_cache(maxsize=1024)
-def _compiled(source, mode):
+def compiled(source, mode):
     """Compile once per distinct source: the same condition is evaluated thousands of times."""
     if mode == 'eval':
         source = source.strip()
@@ -144,7 +143,7 @@ def compile_script(source: str, mode: str = "exec") -> None:
     if mode == 'eval' and is_iso_literal(source.strip()):
         return
     try:
-        _compiled(source, mode)
+        compiled(source, mode)
     except SandboxError as err:
         raise ScriptError(str(err), line=err.line) from None
 
@@ -218,19 +217,20 @@ class SandboxEnvironment(TaskDataEnvironment):
     """TaskDataEnvironment semantics (scripts read and assign task data directly), with
     restricted code. Scripts run on a copy of the data, written back only on success."""
 
-    def __init__(self, helpers, task_helpers, time_limit, clock, memory_limit):
+    def __init__(self, helpers, task_helpers, time_limit, clock, memory_limit,
+                 print_limit=PRINT_LIMIT):
         super().__init__({})
         self.helpers, self.task_helpers, self.time_limit = helpers, task_helpers, time_limit
-        self.clock, self.memory_limit = clock, memory_limit
+        self.clock, self.memory_limit, self.print_limit = clock, memory_limit, print_limit
 
     def evaluate(self, expression, context, external_context=None, task=None):
         """SpiffWorkflow calls this without `task` for process-level conditions: the task
         helpers then get None."""
-        code = _compiled(expression or '', 'eval')
+        code = compiled(expression or '', 'eval')
         return self._run(code, self._names(context, external_context, copy_data=False), task)
 
     def execute(self, script, context, external_context=None, task=None):
-        code = _compiled(script or '', 'exec')
+        code = compiled(script or '', 'exec')
         names = self._names(context, external_context, copy_data=True)
         self._run(code, names, task)
         external_context = external_context or {}
@@ -256,7 +256,7 @@ class SandboxEnvironment(TaskDataEnvironment):
         return names
 
     def _run(self, code, names, task):
-        guard = RunGuard(self.time_limit, self.memory_limit)
+        guard = RunGuard(self.time_limit, self.memory_limit, self.print_limit)
         helpers = {k: v for k, v in self.helpers.items() if not k.startswith('_')}
         for name, helper in self.task_helpers.items():  # bound to this run's task, no global
             if not name.startswith('_'):
@@ -276,8 +276,9 @@ class SandboxEnvironment(TaskDataEnvironment):
         return result
 
 
-def _script_line(err):
-    line, tb = None, err.__traceback__
+def script_line(err):
+    """The script's line where `err` was raised, if the traceback passes through it."""
+    line, tb = getattr(err, 'script_line', None), err.__traceback__
     while tb is not None:
         if tb.tb_frame.f_code.co_filename == FILENAME:
             line = tb.tb_lineno
@@ -297,15 +298,19 @@ class ScriptEngine(PythonScriptEngine):
     `services(task, operation_name, operation_params)` runs a service task's operator
     (engine.runtime.connectors) and returns its result."""
 
+    environment_class = SandboxEnvironment
+
     def __init__(self, helpers: dict | None = None, time_limit: float = 2.0, clock=None,
-                 memory_limit_mb: int = 256, task_helpers: dict | None = None, services=None):
+                 memory_limit_mb: int = 256, task_helpers: dict | None = None, services=None,
+                 print_limit: int = PRINT_LIMIT, **options):
         helpers, task_helpers = dict(helpers or {}), dict(task_helpers or {})
         bad = [name for name in [*helpers, *task_helpers]
                if not name.isidentifier() or name.startswith('_')]
         if bad:
             raise ValueError(f"helper names must be identifiers without a leading '_': {bad}")
-        super().__init__(environment=SandboxEnvironment(
-            helpers, task_helpers, float(time_limit), clock or _utc_now, memory_limit_mb * 2**20))
+        super().__init__(environment=self.environment_class(
+            helpers, task_helpers, float(time_limit), clock or _utc_now, memory_limit_mb * 2**20,
+            print_limit, **options))
         self.services = services
 
     @property
@@ -364,7 +369,7 @@ class ScriptEngine(PythonScriptEngine):
     @staticmethod
     def _task_error(task, source, err, note_line=True):
         sandbox = isinstance(err, SandboxError)
-        line = (err.line if sandbox else None) or _script_line(err)
+        line = (err.line if sandbox else None) or script_line(err)
         detail = str(err) if sandbox else f"{type(err).__name__}: {err}"
         lines = textwrap.dedent(source or '').splitlines()
         error_line = lines[line - 1].strip() if line and 0 < line <= len(lines) else ''

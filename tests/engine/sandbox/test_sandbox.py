@@ -197,15 +197,15 @@ def test_open_is_refused_as_a_call_but_usable_as_a_data_name():
 
 
 def test_compiled_code_is_cached():
-    from engine.sandbox.scripts import _compiled
+    from engine.sandbox.scripts import compiled
     engine = ScriptEngine()
     workflow = gateway_workflow("total = 500", engine=engine)
     workflow.do_engine_steps()
     task = task_named(workflow, 'end_big')
-    before = _compiled.cache_info().hits
+    before = compiled.cache_info().hits
     for _ in range(50):
         assert engine.evaluate(task, "total > 100") is True
-    assert _compiled.cache_info().hits >= before + 49
+    assert compiled.cache_info().hits >= before + 49
 
 
 # -- attacks -----------------------------------------------------------------------------
