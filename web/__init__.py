@@ -16,7 +16,7 @@ from engine.ops import logs
 
 from . import errors, i18n, navigation, security
 from .blueprints import BLUEPRINTS
-from .extensions import csrf
+from .extensions import FiniteJSONProvider, csrf
 
 
 def create_app(test_config=None, engine: Engine | None = None) -> Flask:
@@ -27,6 +27,7 @@ def create_app(test_config=None, engine: Engine | None = None) -> Flask:
     instance = Path(settings.instance_path)
     instance.mkdir(parents=True, exist_ok=True)
     app = Flask(__name__, instance_path=str(instance.resolve()))
+    app.json = FiniteJSONProvider(app)
     secure = str(settings.extra.get("session_cookie_secure",
                                     os.environ.get("LIANDONG_SESSION_COOKIE_SECURE", ""))).lower()
     app.config.update(
@@ -38,6 +39,7 @@ def create_app(test_config=None, engine: Engine | None = None) -> Flask:
         REMEMBER_COOKIE_SAMESITE="Lax",
         REMEMBER_COOKIE_SECURE=secure in ("1", "true", "yes"),
         MAX_CONTENT_LENGTH=settings.upload_max_bytes + 1024 * 1024,
+        MAX_FORM_MEMORY_SIZE=settings.submission_max_bytes,
         WTF_CSRF_TIME_LIMIT=None,
         INBOX_PAGE_SIZE=20,
         SIGN_IN_MAX_FAILURES=5,

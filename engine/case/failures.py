@@ -7,6 +7,7 @@ element, in a transaction of its own.
 import logging
 from contextlib import contextmanager
 
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm.exc import StaleDataError
 from SpiffWorkflow.exceptions import SpiffWorkflowException
 
@@ -88,6 +89,11 @@ def _failing_element(err):
 
 
 def _describe(err, element) -> str:
+    if isinstance(err, SQLAlchemyError):  # its text carries SQL and bound values: logs only
+        log.warning("database error in a command: %s", err)
+        where = f" at element '{element}'" if element else ""
+        return (f"The database refused to store the result{where}. Nothing was changed; "
+                "an administrator can find the details in the server log.")
     text = str(err) or err.__class__.__name__
     if isinstance(err, SpiffWorkflowException):
         notes = [n for n in getattr(err, "notes", []) if n not in text]

@@ -21,6 +21,7 @@ from engine.case import rows as case_rows
 from engine.case import script_context
 from engine.case import writes as case_writes
 from engine.errors import NotFound
+from engine.runtime import cycles
 from engine.runtime import state as serialization
 from engine.runtime import workflow as runtime
 from engine.storage import Case, CaseStage
@@ -83,6 +84,8 @@ class OpenCase:
         # Timers due when loaded or before an advance: running a task may fire them too.
         self.due_timers = fired_timers.due(self, engine.now()) if self.bundle.has_timers else {}
         self.fired_saved: list[fired_timers.Fired] = []  # saved, their events not yet recorded
+        #: How often each timer cycle may still fire in this command (engine.runtime.cycles).
+        self.cycle_limits = cycles.Limits.of(engine.settings) if self.bundle.has_timers else None
 
     def __enter__(self):
         return self
@@ -95,7 +98,7 @@ class OpenCase:
         if self.bundle.has_timers:
             for task, due in fired_timers.due(self, self.engine.now()).items():
                 self.due_timers.setdefault(task, due)
-        self.path.extend(runtime.advance(self.workflow))
+        self.path.extend(runtime.advance(self.workflow, self.cycle_limits))
 
     def fired_task(self, task) -> bool:
         return any(f.task is task for f in fired_timers.fired(self.due_timers))
@@ -106,7 +109,7 @@ class OpenCase:
         case = self.case
         self.status_before_save = case.status
         hooked = [hook.before(self) for hook in self.hooks]
-        case.state = serialization.dump_state(self.workflow)
+        case.state = serialization.dump_state(self.workflow, self.engine.settings.case_state_max_bytes)
         if case.status in ("running", "completed"):
             case.status = projection.case_status(self.workflow)
             if case.status == "completed" and case.ended_at is None:

@@ -8,7 +8,7 @@ decided by the file's first bytes, not its name: a renamed executable is refused
 from dataclasses import dataclass
 from pathlib import Path
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from engine.case import audit
 from engine.reading import inbox as queries
@@ -131,7 +131,12 @@ def staged_again(engine, sha256: str, name: str) -> Staged:
 
 def insert(session, engine, actor, case_id: int, task_id, staged: Staged) -> tuple[int, dict]:
     """The `files` row for a staged file, in the caller's transaction (which holds the
-    case's lock); returns its id and the detail of its `file_attached` audit event."""
+    case's lock); returns its id and the detail of its `file_attached` audit event.
+    A case holds at most `uploads_per_case` files."""
+    limit = engine.settings.uploads_per_case
+    held = session.scalar(select(func.count()).select_from(Attachment).where(Attachment.case_id == case_id))
+    if held >= limit:
+        raise InvalidData(f"Case {case_id} already holds {held} files; a case may hold at most {limit}.")
     row = Attachment(sha256=staged.sha256, size=staged.size, content_type=staged.content_type,
                      original_name=staged.name, case_id=case_id, task_id=task_id,
                      uploaded_by=actor.username, uploaded_at=engine.now())

@@ -24,7 +24,7 @@ from engine.case.opened import open_case
 from engine.commands.tasks import diff, run_completion
 from engine.errors import Conflict, Forbidden, InvalidData, NotFound
 from engine.people.identity import ADMIN
-from engine.runtime import state as serialization
+from engine.runtime import state as serialization, values
 from engine.runtime import workflow as runtime
 from engine.storage import AuditEvent, Case
 
@@ -88,6 +88,7 @@ def edit_case_data(engine, actor, case_id: int, changes: dict, reason: str, remo
     if not isinstance(changes, dict) or not isinstance(remove, (list, tuple, set)):
         raise InvalidData("Changes must be a JSON object of variable names and values.")
     _check_names([*changes, *remove])
+    values.check_data(changes, engine.settings)
     if not changes and not remove:
         raise InvalidData("Nothing to change.")
     changes = serialization.dump_value(changes)

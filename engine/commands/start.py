@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 from engine.models.calls import callees_at_start
 from engine.models import deploy as deployment
-from engine.runtime import workflow as runtime, state as serialization
+from engine.runtime import workflow as runtime, state as serialization, values
 from engine.case.failures import engine_errors
 from engine.case.opened import OpenCase
 from engine.errors import Forbidden, InvalidData
@@ -32,6 +32,7 @@ def start_case(engine, actor, process_key: str, data=None, business_key=None, or
     if data is not None and not isinstance(data, dict):
         raise InvalidData("Initial case data must be a JSON object.")
     data = dict(data or {})
+    values.check_data(data, engine.settings)
     with engine_errors(engine), engine.db.transaction() as session:
         actor = engine.actors.resolve(session, actor)
         if actor.is_auditor_only:

@@ -18,7 +18,7 @@ from engine.commands import attachments, drafts
 from engine.commands.start import Started
 from engine.errors import Conflict, Forbidden, InvalidData, LiandongError, NotFound
 from engine.reading import inbox as queries
-from engine.runtime import state as serialization
+from engine.runtime import state as serialization, values
 from engine.runtime import workflow as runtime
 from engine.storage import Case, CaseTask
 
@@ -95,6 +95,7 @@ def _complete_task(engine, actor, task_id: str, data, uploads):
     if data is not None and not isinstance(data, dict):
         raise InvalidData("Task data must be a JSON object.")
     data = dict(data or {})
+    values.check_data(data, engine.settings)
     with engine_errors(engine) as note, engine.db.transaction() as session:
         actor = engine.actors.resolve(session, actor)
         case, row = _task_to_complete(session, task_id)
@@ -189,6 +190,8 @@ def may_work(engine, actor, task_id: str) -> Refusal | None:
 
 def save_draft(engine, actor, task_id: str, data) -> None:
     """Keep a person's half-done form of a task they may work on (one transaction)."""
+    if isinstance(data, dict):
+        values.check_data(data, engine.settings)
     with engine.db.transaction() as session:
         actor = engine.actors.resolve(session, actor)
         row = queries.task_for(session, actor, task_id)

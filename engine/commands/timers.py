@@ -22,7 +22,7 @@ from uuid import UUID
 from sqlalchemy import and_, or_, select, update
 from sqlalchemy.orm import Session
 
-from engine.runtime import workflow as runtime
+from engine.runtime import values, workflow as runtime
 from engine.commands import links, start_timers
 from engine.case.failures import engine_errors
 from engine.case.opened import open_case
@@ -226,6 +226,8 @@ def retry_incident(engine, actor, incident_id: int, data: dict | None = None) ->
     into the waiting task's data first, for a fix that is a missing or wrong value."""
     if not actor.has_role("admin"):
         raise Forbidden(f"'{actor.username}' may not retry incidents.")
+    if data:
+        values.check_data(data, engine.settings)
     node = f"retry-{incident_id}"
     with engine.db.transaction() as session:
         incident = session.get(Incident, incident_id)

@@ -5,6 +5,7 @@ from engine.models.bpmn.lint import validate_files
 from engine.models.bpmn.parsing import model_files
 from engine.models.bpmn.problems import sort_problems
 from engine.models.bpmn.services import service_problems
+from engine.runtime import cycles
 from engine.runtime.http_connector import OPERATORS
 from engine.sandbox import spiffarena
 from engine.sandbox.scripts import BASE_BUILTINS, compile_script
@@ -15,15 +16,17 @@ SCRIPT_NAMES = frozenset(BASE_BUILTINS) | {"now"} | spiffarena.NAMES
 
 
 def check_files(files: dict[str, bytes], form_exists=lambda name: True, form_fields=None,
-                operators=None, strict=False, extra=None):
+                operators=None, strict=False, extra=None, settings=None):
     """The problems of a model. `form_fields(name)` (see `fields_of`) lets the lint know
     what each form sets; without it a form may set anything. `operators` are the service
     operators connectors answer (default: the built-in connectors'). `strict`:
     compatibility mode's leniencies are errors; `extra`: other models' files supplying
-    what it calls."""
+    what it calls. `settings` give the limits of timer cycles (engine.config's defaults
+    without)."""
+    limits = cycles.Limits.of(settings) if settings is not None else cycles.Limits()
     problems = validate_files(files, form_exists=form_exists, compile_script=compile_script,
                               form_fields=form_fields, known_names=SCRIPT_NAMES, strict=strict,
-                              extra=extra)
+                              extra=extra, cycle_limits=limits)
     operators = frozenset(OPERATORS) if operators is None else operators
     return sort_problems(problems + service_problems(model_files(files), operators))
 

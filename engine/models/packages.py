@@ -137,7 +137,7 @@ def check_package(engine, session, package: Package):
     resolution = resolve(session, package.files, package.primary_process_id or "")
     problems = check_files(package.files, lambda form: form in package.forms or engine.forms.exists(form),
                            fields_of(engine.forms, form_schemas(package)), engine.connectors.names(),
-                           package.strict, resolution.extra)
+                           package.strict, resolution.extra, settings=engine.settings)
     return problems, resolution
 
 
@@ -154,7 +154,8 @@ def deploy_package(engine, session, actor, package: Package, key=None, name=None
     result = deploy(session, package.files, actor, key=key, name=name or package.name,
                     check=lambda files, resolution: check_files(
                         files, lambda form: form in package.forms or shared(form), fields,
-                        engine.connectors.names(), package.strict, resolution.extra),
+                        engine.connectors.names(), package.strict, resolution.extra,
+                        settings=engine.settings),
                     primary=package.primary_process_id, strict=package.strict,
                     description=package.description or None, category=category)
     if result.created:

@@ -13,6 +13,8 @@ from SpiffWorkflow.bpmn.serializer import BpmnWorkflowSerializer
 from SpiffWorkflow.bpmn.serializer.default.workflow import BpmnWorkflowConverter
 from SpiffWorkflow.spiff.serializer.config import SPIFF_CONFIG
 
+from engine.errors import InvalidData
+
 SPEC_REF = "liandong:version-spec"
 
 
@@ -44,8 +46,32 @@ def _make_serializer() -> BpmnWorkflowSerializer:
 _serializer = _make_serializer()
 
 
-def dump_state(workflow: BpmnWorkflow) -> str:
-    return _serializer.serialize_json(workflow)
+def _finite_encoder(encoder):
+    """SpiffWorkflow's encoder, refusing NaN and Infinity (JSON has neither)."""
+    class Finite(encoder):
+        def __init__(self, *args, **kwargs):
+            kwargs["allow_nan"] = False
+            super().__init__(*args, **kwargs)
+    return Finite
+
+
+_serializer._encoder_cls = _finite_encoder(_serializer._encoder_cls)
+
+
+def dump_state(workflow: BpmnWorkflow, max_chars: int | None = None) -> str:
+    """The state as JSON text. InvalidData if it holds NaN or Infinity, or is longer than
+    `max_chars`: nothing is saved, the command rolls back."""
+    try:
+        text = _serializer.serialize_json(workflow)
+    except ValueError as err:
+        if "JSON compliant" not in str(err):
+            raise
+        raise InvalidData("The case's data holds a number that is not finite (NaN or "
+                          "Infinity), which cannot be stored. Nothing was saved.") from None
+    if max_chars is not None and len(text) > max_chars:
+        raise InvalidData(f"The case's data would take {len(text):,} characters; a case may hold "
+                          f"at most {max_chars:,}. Nothing was saved.")
+    return text
 
 
 def load_state(text: str, spec, subprocess_specs) -> BpmnWorkflow:

@@ -16,10 +16,12 @@ from SpiffWorkflow.bpmn.specs.mixins.events.intermediate_event import EventBased
 from SpiffWorkflow.bpmn.specs.mixins.events.start_event import StartEvent
 from SpiffWorkflow.util.task import TaskState
 
+from engine.runtime import cycles
 from engine.runtime import state as serialization
 from engine.runtime.limits import lift_depth_limit
 
 lift_depth_limit()
+cycles.install()
 
 #: A case that runs this many engine passes in one command is assumed to loop forever.
 MAX_PASSES = 100
@@ -40,14 +42,17 @@ def load(state: str, bundle, script_engine) -> BpmnWorkflow:
     return workflow
 
 
-def advance(workflow: BpmnWorkflow) -> list[str]:
+def advance(workflow: BpmnWorkflow, cycle_limits: cycles.Limits | None = None) -> list[str]:
     """Run every engine step that can run now, including timers already due.
 
     A due timer only fires when its waiting task is refreshed, and firing may make more
     engine steps ready (and those may reach another due timer), so both repeat until the
-    workflow stops changing. Returns the element ids completed, in order.
+    workflow stops changing. Returns the element ids completed, in order. `cycle_limits`
+    (engine.runtime.cycles) bound the timer cycles for this command.
     """
     completed: list[str] = []
+    if cycle_limits is not None:
+        setattr(workflow, cycles.ATTRIBUTE, cycle_limits)
 
     def did_complete(task):
         if task.task_spec.bpmn_id:  # skip SpiffWorkflow's own bookkeeping specs

@@ -5,6 +5,7 @@ from flask import g, jsonify, request
 from engine import InvalidData, NotFound
 from engine.reading import inbox as queries
 from engine.reading.history import case_events, visible_case
+from engine.runtime import values
 
 from ..extensions import current_engine
 from . import bp
@@ -36,11 +37,17 @@ def authenticate():
 
 
 def _body() -> dict:
-    body = request.get_json(silent=True)
-    if body is None and request.data:
-        raise InvalidData("The request body is not valid JSON.")
-    if body is None:
+    limit = current_engine().settings.submission_max_bytes
+    if (request.content_length or 0) > limit:
+        raise InvalidData(f"The request body is larger than {limit:,} bytes.")
+    if not request.data:
         return {}
+    try:
+        body = values.loads_finite(request.get_data(as_text=True))
+    except values.NotFinite as err:
+        raise InvalidData(f"The request body is not valid JSON: {err}") from None
+    except ValueError:
+        raise InvalidData("The request body is not valid JSON.") from None
     if not isinstance(body, dict):
         raise InvalidData("The request body must be a JSON object.")
     return body

@@ -24,6 +24,7 @@ is left empty.
 A property's `default` fills a new form's field (`with_defaults`), as rjsf does.
 """
 import copy
+import math
 from dataclasses import dataclass, field as dc_field
 
 from flask_babel import lazy_gettext as _l
@@ -244,6 +245,8 @@ def _number(raw: str, integer: bool):
         number = float(raw)
     except ValueError:
         return raw  # the validator will say it is not a number; the text is kept for the form
+    if not math.isfinite(number):
+        return raw  # NaN, inf: not numbers a case can hold; the validator says so
     if integer and number.is_integer():
         return int(number)
     return int(number) if number.is_integer() and "." not in raw and "e" not in raw.lower() else number

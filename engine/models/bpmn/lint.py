@@ -24,6 +24,8 @@ from engine.models.bpmn.parsing import check_documents, load_documents, model_fi
 from engine.models.bpmn.starting import STARTERS, plain_start_events, start_rule
 from engine.models.bpmn.xml import BPMN_NS, NSMAP, SPIFF_NS, short_tag
 from engine.models.bpmn.problems import Problem, sort_problems
+from engine.runtime import cycles
+from engine.runtime.cycles import cycle_error
 
 
 def _bpmn(*names):
@@ -85,8 +87,29 @@ def iso_timer_error(kind: str, text: str) -> str | None:
     return None
 
 
-def timer_expression_error(kind: str, text: str, compile_script=None) -> str | None:
-    """Accept a quoted ISO literal, plain ISO text, or a Python expression (a variable)."""
+def timer_expression_error(kind: str, text: str, compile_script=None, cycle_limits=None) -> str | None:
+    """Accept a quoted ISO literal, plain ISO text, or a Python expression (a variable);
+    a literal cycle must also keep within `cycle_limits` (engine.runtime.cycles)."""
+    error = _timer_expression_error(kind, text, compile_script)
+    if error is None and kind == 'timeCycle':
+        literal = _literal_text(text)
+        if literal is not None:
+            return cycle_error(literal, cycle_limits or cycles.Limits())
+    return error
+
+
+def _literal_text(text):
+    text = (text or '').strip()
+    try:
+        node = ast.parse(text, mode='eval').body
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return text
+    if isinstance(node, ast.Constant):
+        return node.value if isinstance(node.value, str) else None
+    return text if iso_timer_error('timeCycle', text) is None else None
+
+
+def _timer_expression_error(kind: str, text: str, compile_script=None) -> str | None:
     compile_script = compile_script or _python_compile
     text = (text or '').strip()
     if not text:
@@ -119,8 +142,8 @@ def _condition_text(flow):
 class _ProcessLint:
     """All rules over one bpmn:process (including its subprocesses)."""
 
-    def __init__(self, file, process, form_exists, compile_script):
-        self.file, self.process = file, process
+    def __init__(self, file, process, form_exists, compile_script, cycle_limits=None):
+        self.file, self.process, self.cycle_limits = file, process, cycle_limits
         self.form_exists, self.compile_script = form_exists, compile_script
         self.nodes = [el for el in process.iter() if el.tag in FLOW_NODE_TAGS]
         self.flows = process.xpath('.//bpmn:sequenceFlow', namespaces=NSMAP)
@@ -212,7 +235,8 @@ class _ProcessLint:
                             'timer has no timeDate, timeDuration or timeCycle', line=definition.sourceline)
             for expression in expressions:
                 kind = expression.tag.split('}')[1]
-                error = timer_expression_error(kind, expression.text, self.compile_script)
+                error = timer_expression_error(kind, expression.text, self.compile_script,
+                                               self.cycle_limits)
                 if error:
                     self.report(event, 'error', 'timer-expression', f'{kind}: {error}', line=expression.sourceline)
 
@@ -304,16 +328,17 @@ class _ProcessLint:
 
 
 def lint_documents(documents, form_exists=lambda name: True, compile_script=None, form_fields=None,
-                   known_names=PYTHON_NAMES) -> list[Problem]:
+                   known_names=PYTHON_NAMES, cycle_limits=None) -> list[Problem]:
     """Run every rule over the processes that will run (see module docstring).
 
     `form_fields(name)`: a form's top-level fields (None: unknown); `known_names`: what
     every script sees besides case data. Both serve the undefined-name rule.
+    `cycle_limits` (engine.runtime.cycles.Limits): what a timer cycle may ask for.
     """
     compile_script = compile_script or _python_compile
     problems = []
     for document, process in runnable_processes(documents):
-        problems += _ProcessLint(document.name, process, form_exists, compile_script).run()
+        problems += _ProcessLint(document.name, process, form_exists, compile_script, cycle_limits).run()
         problems += undefined_names(document.name, process, documents, form_fields, known_names)
     return sort_problems(problems)
 
