@@ -150,3 +150,11 @@ def bench_engine(n, db_url):
     from engine.bench.engine_bench import run_engine_bench
     run_engine_bench(n, db_url, click.echo)
 
+
+
+@bench.command("scripts")
+@click.option("--n", default=2000, show_default=True, help="Calls per figure.")
+def bench_scripts(n):
+    """A script and a condition in a worker process vs in the server's own process."""
+    from engine.bench.scripts_bench import run_scripts_bench
+    run_scripts_bench(n, click.echo)
