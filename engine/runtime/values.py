@@ -36,20 +36,28 @@ def _size(value) -> int:
     return len(json.dumps(value, default=str, ensure_ascii=False).encode())
 
 
+def _refused(message, path, chinese, english) -> InvalidData:
+    """Field errors in Chinese, with English beside them (as the forms' own errors)."""
+    err = InvalidData(message, {path: [chinese]})
+    err.field_errors_en = {path: [english]}
+    return err
+
+
 def check_data(data: dict, settings) -> None:
     """Refuse `data` (submitted to a case) with InvalidData naming the field at fault."""
     path = not_finite(data)
     if path:
-        raise InvalidData(f"'{path}' is not a number: NaN and Infinity cannot be stored.",
-                          {path: ["Enter a finite number."]})
+        raise _refused(f"'{path}' is not a number: NaN and Infinity cannot be stored.",
+                       path, "请输入有限的数值。", "Enter a finite number.")
     total = 0
     for name, value in data.items():
         size = _size(value)
         total += size
         if size > settings.value_max_bytes:
-            raise InvalidData(f"'{name}' is {size:,} bytes; one value may be at most "
-                              f"{settings.value_max_bytes:,} bytes.",
-                              {name: ["This value is too large."]})
+            raise _refused(f"'{name}' is {size:,} bytes; one value may be at most "
+                           f"{settings.value_max_bytes:,} bytes.", name,
+                           f"此项内容过大（最多 {settings.value_max_bytes:,} 字节）。",
+                           f"This value is too large (at most {settings.value_max_bytes:,} bytes).")
     if total > settings.submission_max_bytes:
         raise InvalidData(f"The data sent is {total:,} bytes; at most "
                           f"{settings.submission_max_bytes:,} bytes may be sent at once.")
