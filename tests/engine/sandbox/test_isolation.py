@@ -27,7 +27,6 @@ SCRIPT_BOMBS = {
 GATEWAY_BOMBS = {
     "big integer division": f"{BIG} // (({BIG} >> 1600000) + 1) > 0",
     "repeated large strings": "len([('x' * 9000000) + str(i) for i in range(1000)]) > 0",
-    "C loops over millions of items": "len(list(map(abs, range(1000000))) * 10) > 0 and len(sorted(map(str, range(10**6)) )) > 0",
 }
 
 
