@@ -13,9 +13,9 @@ from engine.sandbox.bounded import is_bounded
 from engine.storage import Case
 from tests.conftest import bpmn
 
-#: A script's time limit in the tests (conftest) is 1 s; a worker gets 1 s more to answer,
-#: and a new one about a second to start on a loaded machine.
-BOUND = 8.0
+#: A script's time limit in the tests (conftest) is 1 s and a worker gets 1 s more to
+#: answer; the rest is room for a machine shared with other test runs.
+BOUND = 6.0
 
 BIG = "int.from_bytes(b'\\xff' * 400000, 'big')"
 SCRIPT_BOMBS = {
@@ -49,7 +49,15 @@ def _cases(engine) -> int:
         return session.scalar(select(func.count()).select_from(Case))
 
 
+def _warm(engine) -> None:
+    """Wait for a ready worker (one killed by the test before is being replaced), so the
+    time measured is the bomb's alone."""
+    for _ in range(2):
+        engine.script_engine.environment.execute("x = 1", {})
+
+
 def _fails_in_time(engine, process_key, data=None):
+    _warm(engine)
     began = time.monotonic()
     with pytest.raises(ExecutionError) as failed:
         engine.start_case(process_key, data=data or {})
@@ -95,6 +103,7 @@ def test_the_server_serves_others_while_a_bomb_runs(engine):
         except ExecutionError as err:
             failed.append(err)
 
+    _warm(engine)
     thread = threading.Thread(target=bomb)
     thread.start()
     time.sleep(0.5)  # the bomb is in its worker now
