@@ -5,6 +5,8 @@ expression runs in the server's process only when engine/sandbox/bounded.py prov
 cheap, and in a worker otherwise. Either way it is first compiled here under the sandbox
 policy, so a refused script is reported without a trip to a worker. Task data goes to the
 worker and back as JSON; a script's new data replaces the task's only when it succeeded.
+A helper the script calls runs here, with the running task, its arguments and result
+crossing as JSON (engine/sandbox/worker.py `_stub`).
 """
 from engine.sandbox import wire
 from engine.sandbox.bounded import is_bounded
@@ -24,7 +26,35 @@ class IsolatedEnvironment(SandboxEnvironment):
 
     @property
     def pool(self):
-        return shared_pool(self.workers, self.helpers, self.task_helpers, self.memory_limit)
+        return shared_pool(self.workers, self.memory_limit)
+
+    def _layout(self) -> dict:
+        """The helpers as the worker builds its stubs: functions, and namespaces of them."""
+        layout = {name: None for name in self.task_helpers if not name.startswith('_')}
+        for name, helper in self.helpers.items():
+            if name.startswith('_'):
+                continue
+            if callable(helper):
+                layout[name] = None
+            else:
+                layout[name] = {attribute: None for attribute, value in vars(helper).items()
+                                if callable(value) and not attribute.startswith('_')}
+        return layout
+
+    def _caller(self, task):
+        """Runs a helper call from the worker: task helpers with the running task."""
+        def on_call(name, args, kwargs):
+            space, _, attribute = name.partition('.')
+            if attribute:
+                helper = getattr(self.helpers[space], attribute) if not attribute.startswith('_') else None
+            elif name in self.task_helpers:
+                return self.task_helpers[name](task, *args, **kwargs)
+            else:
+                helper = self.helpers.get(name)
+            if not callable(helper):
+                raise NameError(f"name '{name}' is not defined")
+            return helper(*args, **kwargs)
+        return on_call
 
     def evaluate(self, expression, context, external_context=None, task=None):
         if is_bounded(expression):
@@ -52,23 +82,11 @@ class IsolatedEnvironment(SandboxEnvironment):
                                    if not k.startswith('_')}) if external_context else None
         except wire.WireError as err:
             raise SandboxError(f"Script refused: the task data holds {err}") from None
-        answer = self.pool.run({
+        return self.pool.run({
             'mode': mode, 'source': source or '', 'data': data, 'external': external,
-            'task': task is not None, 'now': self.clock().isoformat(),
+            'helpers': self._layout(), 'now': self.clock().isoformat(),
             'time_limit': self.time_limit, 'memory_limit': self.memory_limit,
-            'print_limit': self.print_limit})
-        if answer.get('top') and task is not None:
-            _merge(task.workflow.top_workflow.data, answer['top'])
-        return answer
-
-
-def _merge(target: dict, left: dict) -> None:
-    """What task helpers left on the detached top workflow, onto the real one."""
-    for key, value in left.items():
-        if isinstance(value, list) and isinstance(target.get(key), list):
-            target[key].extend(value)
-        else:
-            target[key] = value
+            'print_limit': self.print_limit}, self._caller(task))
 
 
 class IsolatedScriptEngine(ScriptEngine):

@@ -6,12 +6,11 @@ The server's threads cannot stop a single C call (`a // b` on million-digit numb
 job with RLIMIT_CPU, and the parent kills the process when a job outruns its wall clock.
 Jobs and answers are JSON text (engine/sandbox/wire.py), never pickle.
 
-Task helpers (engine.commands.links) act on the case by leaving requests in the top
-workflow's data; here they are called with a detached task whose top workflow's data is
-a fresh dict, and what they leave there goes back with the answer to be merged into the
-real case (`Detached`).
+Helpers (engine.commands.links' `start_cases`, SpiffArena's `get_current_user`, `time`...)
+need the case, the database or the engine's clock, which a worker has not: here each is a
+stub that sends the call to the server as a frame and waits for its answer (`_stub`); the
+server runs the real helper with the real task (engine/sandbox/pool.py) and answers in JSON.
 """
-import importlib
 import json
 import os
 import resource
@@ -21,7 +20,7 @@ from datetime import datetime
 
 from engine.sandbox import wire
 from engine.sandbox.policy import SandboxError, ScriptTimeout
-from engine.sandbox.scripts import SandboxEnvironment, script_line
+from engine.sandbox.scripts import Namespace, SandboxEnvironment, script_line
 
 #: Extra seconds of CPU a job may use beyond its wall-clock limit before the kernel stops it.
 CPU_GRACE = 2
@@ -50,31 +49,55 @@ def _limit_cpu(time_limit: float) -> None:
                                                 else max(soft, hard)))
 
 
-class Detached(types.SimpleNamespace):
-    """What a task helper sees of its task inside a worker: the data and a top workflow."""
-
-    def __init__(self, data):
-        top = types.SimpleNamespace(data={})
-        super().__init__(data=data, workflow=types.SimpleNamespace(top_workflow=top))
+class HelperFailed(Exception):
+    """A helper the server ran for this script raised; `kind` is its exception's name."""
 
 
-def run_job(job: dict, helpers: dict, task_helpers: dict) -> dict:
+_RAISED = {kind.__name__: kind for kind in (ValueError, TypeError, KeyError, LookupError,
+                                            IndexError, ZeroDivisionError, AttributeError)}
+
+
+def _stub(name: str, incoming, outgoing):
+    """A helper seen from the worker: the call goes to the server as a frame, the server
+    runs the real helper with the real task, and its answer (JSON) is the stub's result."""
+    def call(*args, **kwargs):
+        try:
+            frame = wire.dumps({"call": name, "args": list(args), "kwargs": kwargs})
+        except wire.WireError as err:
+            raise ValueError(f"{name}(): its arguments hold {err}") from None
+        wire.write_frame(outgoing, frame.encode())
+        reply = wire.loads(wire.read_frame(incoming).decode())
+        if "error" in reply:
+            raise _RAISED.get(reply["error"], HelperFailed)(reply["message"])
+        return reply["result"]
+    call.__name__ = name
+    return call
+
+
+def helper_stubs(layout: dict, incoming, outgoing) -> dict:
+    """`layout`: {"name": None} for a function, {"name": {"attr": None, ...}} for a
+    module-like namespace of functions (SpiffArena's `time`, `uuid`)."""
+    stubs = {}
+    for name, members in layout.items():
+        if members is None:
+            stubs[name] = _stub(name, incoming, outgoing)
+        else:
+            stubs[name] = Namespace(**{
+                attribute: _stub(f"{name}.{attribute}", incoming, outgoing) for attribute in members})
+    return stubs
+
+
+def run_job(job: dict, incoming, outgoing) -> dict:
     """Run one job and return the answer (a dict ready for JSON)."""
     now = datetime.fromisoformat(job["now"])
-    env = SandboxEnvironment(helpers, task_helpers, job["time_limit"], lambda: now,
-                             job["memory_limit"], job["print_limit"])
+    env = SandboxEnvironment(helper_stubs(job["helpers"], incoming, outgoing), {},
+                             job["time_limit"], lambda: now, job["memory_limit"], job["print_limit"])
     context = wire.loads(job["data"])
     external = wire.loads(job["external"]) if job.get("external") else None
-    task = Detached(context) if job.get("task") else None
     if job["mode"] == "eval":
-        result = env.evaluate(job["source"], context, external, task)
-        answer = {"result": result}
-    else:
-        env.execute(job["source"], context, external, task)
-        answer = {"data": context}
-    if task is not None and task.workflow.top_workflow.data:
-        answer["top"] = task.workflow.top_workflow.data
-    return answer
+        return {"result": env.evaluate(job["source"], context, external)}
+    env.execute(job["source"], context, external)
+    return {"data": context}
 
 
 def _failure(err) -> dict:
@@ -86,17 +109,7 @@ def _failure(err) -> dict:
     return {"error": kind, "message": str(err), "line": line or script_line(err)}
 
 
-def load_helpers(references: list[str]) -> dict:
-    """Helpers named `name=module:function`, imported here as the server imported them."""
-    helpers = {}
-    for reference in references:
-        name, _, target = reference.partition("=")
-        module, _, attribute = target.partition(":")
-        helpers[name] = getattr(importlib.import_module(module), attribute)
-    return helpers
-
-
-def serve(incoming, outgoing, helpers: dict, task_helpers: dict, memory_limit: int) -> None:
+def serve(incoming, outgoing, memory_limit: int) -> None:
     """The worker's loop: receive a job, answer it, until the pipe closes."""
     limit_memory(memory_limit)
     wire.write_frame(outgoing, b'"ready"')
@@ -108,11 +121,13 @@ def serve(incoming, outgoing, helpers: dict, task_helpers: dict, memory_limit: i
         retire = False
         try:
             _limit_cpu(job["time_limit"])
-            answer = {"ok": wire.dumps(run_job(job, helpers, task_helpers))}
+            answer = {"ok": wire.dumps(run_job(job, incoming, outgoing))}
         except wire.WireError as err:
             answer = {"error": "wire", "message": str(err), "line": None}
         except MemoryError as err:
             answer, retire = _failure(err), True
+        except (EOFError, OSError):  # the server went away mid-call
+            return
         except Exception as err:  # noqa: BLE001 - every failure goes back as an answer
             answer = _failure(err)
         try:
@@ -124,16 +139,14 @@ def serve(incoming, outgoing, helpers: dict, task_helpers: dict, memory_limit: i
 
 
 def main(argv=None) -> None:
-    """`python -m engine.sandbox.worker MEMORY_BYTES [h=helper ...] -- [t=task_helper ...]`;
-    jobs come on stdin, answers go on stdout (nothing else may write there)."""
+    """`python -m engine.sandbox.worker MEMORY_BYTES`: jobs come on stdin, answers (and
+    helper calls) go on stdout; nothing else may write there."""
     args = list(sys.argv[1:] if argv is None else argv)
-    memory_limit = int(args.pop(0))
-    split = args.index("--") if "--" in args else len(args)
-    helpers, task_helpers = load_helpers(args[:split]), load_helpers(args[split + 1:])
+    memory_limit = int(args[0])
     incoming, outgoing = sys.stdin.buffer, os.fdopen(os.dup(1), "wb")
     os.dup2(os.open(os.devnull, os.O_WRONLY), 1)
     sys.stdout = sys.stderr
-    serve(incoming, outgoing, helpers, task_helpers, memory_limit)
+    serve(incoming, outgoing, memory_limit)
 
 
 if __name__ == "__main__":
