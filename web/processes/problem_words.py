@@ -52,6 +52,11 @@ SHAPES = [(re.compile(pattern, re.S), words) for pattern, words in [
     (r"the id (?P<id>'.*') is reserved by SpiffWorkflow for its own tasks; rename the element",
      _l("The id %(id)s is reserved by SpiffWorkflow: rename the element.")),
     (r"SpiffWorkflow cannot execute (?P<tag>\w+)", _l("The engine cannot run a %(tag)s.")),
+    (r"the interval (?P<seconds>[\d.]+) s is shorter than the minimum of (?P<minimum>[\d.]+) s "
+     r"between repetitions",
+     _l("The interval of %(seconds)s s is shorter than the minimum of %(minimum)s s between repetitions.")),
+    (r"(?P<count>[\d,]+) repetitions are more than the limit of (?P<limit>[\d,]+)",
+     _l("%(count)s repetitions are more than the limit of %(limit)s.")),
     (r"timer has no timeDate, timeDuration or timeCycle",
      _l("The timer has no date, duration or cycle.")),
 ]]

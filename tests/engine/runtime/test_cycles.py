@@ -88,3 +88,4 @@ def _next_due(engine, case_id):
                                                         Timer.status == "pending")))
     due = min(r.due_at for r in rows)
     return due if due.tzinfo else due.replace(tzinfo=UTC)
+
