@@ -42,6 +42,7 @@ def create_app(test_config=None, engine: Engine | None = None) -> Flask:
         MAX_FORM_MEMORY_SIZE=settings.submission_max_bytes,
         WTF_CSRF_TIME_LIMIT=None,
         INBOX_PAGE_SIZE=20,
+        BABEL_DEFAULT_TIMEZONE=settings.time_zone,  # a person's own choice wins (web.i18n)
         SIGN_IN_MAX_FAILURES=5,
         SIGN_IN_WINDOW_SECONDS=15 * 60,
     )
@@ -58,6 +59,7 @@ def create_app(test_config=None, engine: Engine | None = None) -> Flask:
     for name in BLUEPRINTS:
         app.register_blueprint(importlib.import_module(name).bp)
     app.add_url_rule("/", "index", _index)
+    app.add_url_rule("/favicon.ico", "favicon", _favicon)
     return app
 
 
@@ -88,3 +90,9 @@ def _stored_secret(instance: Path) -> str:
 
 
 __all__ = ["create_app", "Settings"]
+
+
+def _favicon():
+    """Browsers ask for /favicon.ico before they read the page's <link rel="icon">."""
+    from flask import redirect, url_for
+    return redirect(url_for("static", filename="favicon.svg"), 301)

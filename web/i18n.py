@@ -62,9 +62,11 @@ def init_app(app) -> None:
     app.config.setdefault("BABEL_DEFAULT_TIMEZONE", "Asia/Shanghai")
     babel.init_app(app, locale_selector=select_locale, timezone_selector=_timezone)
     app.jinja_env.globals["LOCALES"] = LOCALES
+    from . import words
+    app.context_processor(words.helpers)
 
 
 def _timezone():
-    if current_user and current_user.is_authenticated:
+    if current_user and current_user.is_authenticated and current_user.actor.time_zone:
         return current_user.actor.time_zone
-    return None
+    return None  # the instance's: BABEL_DEFAULT_TIMEZONE, set from the engine's time_zone

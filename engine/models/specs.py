@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from engine.models.bpmn.labels import Label, labels_of
 from engine.models.bpmn.parsing import load_documents, model_files, parse_model
 from engine.models.calls import supplier_files
 from engine.models.bpmn.starting import StartRule, rule_of
@@ -35,6 +36,11 @@ class SpecBundle:
     start: StartRule = StartRule()
     #: What the version calls from other models, as pinned at deploy (id -> version id).
     pinned_calls: tuple = ()
+    #: Each element's labels in each language (engine.models.bpmn.labels), by element id.
+    labels: dict = None
+
+    def label(self, element_id: str) -> Label:
+        return (self.labels or {}).get(element_id) or Label()
 
 
 class SpecCache:
@@ -65,11 +71,12 @@ class SpecCache:
         model = parse_model(files, version.primary_process_id,
                             extra=supplier_files(session, callees or version.calls or {}))
         files = model_files(files)
+        documents = load_documents(files)[0]
         return SpecBundle(version_id, version.model.key, version.version,
                           version.primary_process_id, model.spec, model.subprocess_specs,
                           _has_timers(model), _catches_messages(model), _form_names(model),
-                          _start_roles(model), rule_of(load_documents(files)[0], version.primary_process_id),
-                         tuple(sorted((version.calls or {}).items())))
+                          _start_roles(model), rule_of(documents, version.primary_process_id),
+                          tuple(sorted((version.calls or {}).items())), labels_of(documents))
 
     def clear(self):
         with self._lock:

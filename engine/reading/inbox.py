@@ -83,13 +83,15 @@ def visible_task_clause(actor):
 
 
 def inbox_query(actor, view="open", process_key=None, stage=None, org_path=None, sort="due"):
-    """Rows (task, case title, business key, stage, organisation name) for the inbox.
+    """Rows (task, case title, business key, stage, organisation name, organisation code,
+    process version id, case facts) for the inbox.
 
     view: "open" (mine and my groups' unclaimed), "mine" (claimed by me), "unclaimed".
     The scoping clause is always part of the query; filters only narrow it.
     """
     from engine.storage import Organisation
-    query = (select(CaseTask, Case.title, Case.business_key, Case.stage, Organisation.name)
+    query = (select(CaseTask, Case.title, Case.business_key, Case.stage, Organisation.name,
+                    Organisation.code, Case.process_version_id, Case.facts)
              .join(Case, Case.id == CaseTask.case_id)
              .outerjoin(Organisation, Organisation.id == Case.organisation_id)
              .where(eligible_clause(actor), CaseTask.state == "ready"))
@@ -163,3 +165,20 @@ def organisations_for(session, actor):
         query = query.where(or_(*[Organisation.path.startswith(p) for p in actor.org_paths()])
                             if actor.org_paths() else false())
     return list(session.scalars(query))
+
+
+def organisation_names(session) -> dict:
+    """{code: (name, name_en)} of every organisation: labels, not a scope (codes are not
+    secret; what a person may see is decided by the queries that found the codes)."""
+    from engine.storage import Organisation
+    return {code: (name, name_en) for code, name, name_en in session.execute(
+        select(Organisation.code, Organisation.name, Organisation.name_en))}
+
+
+def latest_versions(session) -> dict:
+    """{process key: id of its latest deployed version}: where a process's name is read."""
+    from engine.storage import ProcessModel, ProcessVersion
+    rows = session.execute(select(ProcessModel.key, func.max(ProcessVersion.id))
+                           .join(ProcessVersion, ProcessVersion.process_model_id == ProcessModel.id)
+                           .group_by(ProcessModel.key))
+    return {key: version_id for key, version_id in rows}

@@ -94,7 +94,7 @@ def tasks():
     return jsonify(total=total, page=page, per_page=per_page,
                    tasks=[task_json(task, {"case_title": title, "business_key": bk, "stage": stage,
                                            "organisation": org})
-                          for task, title, bk, stage, org in rows])
+                          for task, title, bk, stage, org, *_rest in rows])
 
 
 @bp.get("/tasks/<task_id>")

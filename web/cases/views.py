@@ -16,7 +16,11 @@ from engine.reading.history import case_history, visible_case
 from engine.reading.history import version_diagram as diagram_file
 from engine.reading.search import STATUSES, CaseFilter, all_matching, filter_choices, search_cases
 
+from engine.models.bpmn.labels import in_english as labels_in_english
+
+from .. import words
 from ..extensions import current_actor, current_engine
+from ..tasks.facts import field_titles
 from . import bp, charts, control
 
 PER_PAGE = 25
@@ -70,6 +74,8 @@ def show(case_id):
     engine, actor = current_engine(), current_actor()
     with engine.db.read() as session:
         history = case_history(session, actor, case_id)
+        form_names = engine.specs.get(session, history.case.process_version_id).form_names
+    titles, readings = field_titles(engine, form_names, get_locale(), version=engine.forms.scope(history.case))
     diagram = {"xml_url": url_for("cases.case_diagram", case_id=case_id),
                "completed": sorted(history.completed), "active": history.active,
                "repeated": history.repeated}
@@ -77,6 +83,7 @@ def show(case_id):
     chain = engine.case_chain(case_id, actor)
     return render_template("cases/show.html", h=history, case=history.case, diagram=diagram,
                            now=engine.now(), repair=repair, control=control.panel(history), chain=chain,
+                           titles=titles, readings=readings,
                            data_json={k: json.dumps(v, ensure_ascii=False) for k, v in
                                       (repair.data if repair else {}).items()})
 
@@ -184,7 +191,10 @@ def version_diagram(version_id):
 
 def _bpmn_of(session, version_id) -> Response:
     """The version's BPMN file holding its primary process (the diagram bpmn-js shows)."""
-    return Response(diagram_file(session, version_id), mimetype="application/xml")
+    content = diagram_file(session, version_id)
+    if words.english():  # the diagram's labels in the reader's language (name_en)
+        content = labels_in_english(content)
+    return Response(content, mimetype="application/xml")
 
 
 # -- dashboard and heatmap ---------------------------------------------------------------

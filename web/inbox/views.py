@@ -16,6 +16,7 @@ from ..tasks.schema_form import (form_class, layout, show_errors, to_form_values
                                  with_defaults)
 from ..tasks.widgets import describe, readonly_values
 
+from .. import words
 from ..extensions import current_actor, current_engine
 from . import bp
 
@@ -54,6 +55,7 @@ def index():
         rows, total = queries.page_of(session, query, page, per_page)
         processes, stages = queries.inbox_choices(session, actor)
         organisations = queries.organisations_for(session, actor)
+    processes = [(key, words.process_label(key)) for key in processes]
     pages = max(1, -(-total // per_page))
     args = {k: v for k, v in {"view": view, "sort": sort, "process": process_key,
                               "stage": stage, "org": org_code}.items() if v}

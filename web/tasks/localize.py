@@ -1,5 +1,6 @@
-"""Forms speak the reader's language: Chinese lives in `title`/`description`, English beside
-it in `x-title-en`/`x-description-en` (forms/README.md). This picks one before rendering."""
+"""Forms speak the reader's language: Chinese lives in `title`/`description`/`enumNames`,
+English beside it in `x-title-en`/`x-description-en`/`x-enumNames-en` (forms/README.md).
+This picks one before rendering."""
 
 LOCALIZED = {"title": "x-title-en", "description": "x-description-en", "message": "x-message-en",
              "x-group": "x-group-en"}
@@ -22,6 +23,8 @@ def _english(node):
     for key, english in LOCALIZED.items():
         if isinstance(node.get(english), str):
             out[key] = node[english]
+    if isinstance(node.get("x-enumNames-en"), list):
+        out["enumNames"] = node["x-enumNames-en"]
     return out
 
 

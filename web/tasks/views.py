@@ -13,6 +13,7 @@ from engine.commands.tasks import refusal, task_data
 from engine.reading import inbox as queries
 from engine.reading.history import case_of_task
 
+from .. import words
 from ..errors import status_of
 from ..extensions import current_actor, current_engine
 from . import bp, uploads
@@ -39,7 +40,7 @@ def _context(task_id):
         if task is None:
             abort(404)
         case = case_of_task(s, actor, task)
-        case.org_name = case.organisation.name if case.organisation_id else None
+        case.org_name = words.org_label(case.organisation) if case.organisation_id else None
         refused = refusal(actor, task, case.status)
         files = attachments.files_of_case(s, actor, task.case_id)
         draft = drafts.load_draft(s, actor.username, task_id)
@@ -55,6 +56,8 @@ def _context(task_id):
                                     engine.forms.scope(case))
     ui = _ui_schema(engine, task.form_ui_schema, engine.forms.scope(case))
     case.refused = refused
+    case.task_name = words.element(case.process_version_id, task.element_id, task.name)
+    case.shown_title = words.case_title(case.title, case.facts)
     return task, case, files, draft, schema, ui, refused is None
 
 
@@ -63,7 +66,8 @@ def _render(task, case, files, schema, ui, form, may_work, status=200, form_erro
         "tasks/task.html", task=task, case=case, files=files, form=form,
         fields=layout(schema, form, ui, case.task_data) if form is not None else [], may_work=may_work,
         form_intro=describe(schema.get("description") or "", case.task_data),
-        instructions=render_instructions(task.instructions, case.task_data),
+        instructions=render_instructions(
+            words.instructions(case.process_version_id, task.element_id, task.instructions), case.task_data),
         facts=case.fact_rows, form_errors=list(form_errors), draft=draft,
         now=current_engine().now(), actor=current_actor()), status
 
@@ -131,12 +135,12 @@ def submit(task_id):
         return _render(task, case, files, schema, ui, form, may_work, 422, show_errors(parsed, messages))
     except (Conflict, ExecutionError) as err:  # the form comes back as it was sent
         return _render(task, case, files, schema, ui, form, may_work, status_of(err), [str(err)])
-    flash(_("Done: “%(name)s” is complete.", name=task.name), "success")
+    flash(_("Done: “%(name)s” is complete.", name=case.task_name), "success")
     with engine.db.read() as s:
         for next_id in done.tasks:
             nxt = queries.task_for(s, actor, next_id)
             if nxt is not None and actor.may_work_on(nxt.lane, nxt.org_path, nxt.starter):
-                flash(_("Your next task: %(name)s", name=nxt.name), "info")
+                flash(_("Your next task: %(name)s", name=words.element(case.process_version_id, nxt.element_id, nxt.name)), "info")
                 return redirect(url_for("tasks.show", task_id=next_id))
     return redirect(url_for("inbox.index"))
 
@@ -191,7 +195,7 @@ def _visible_or_404(task_id):
 def _refuse(task, case, refused):
     """The engine's refusal (engine.commands.tasks.refusal) in the person's language."""
     if refused.reason == "lane":
-        raise Forbidden(_("You may not work on this task (lane %(lane)s).", lane=task.lane or "-"))
+        raise Forbidden(_("You may not work on this task (lane %(lane)s).", lane=words.coded(task.lane)))
     if refused.reason == "closed":
         raise Conflict(_("This task is no longer open: it was %(state)s by %(who)s at %(at)s.",
                          state=task.state, who=task.completed_by or _("the process"),
