@@ -5,7 +5,7 @@ from wtforms import BooleanField, PasswordField, SelectChoice, SelectField, Stri
 from wtforms.validators import DataRequired, Length, Optional, Regexp
 
 CODE = Regexp(r"^[A-Za-z0-9_.-]+$", message=_l("Letters, digits, '-', '_' and '.' only."))
-LOCALE_CHOICES = [SelectChoice("zh_CN", "中文"), SelectChoice("en", "English")]
+LOCALE_CHOICES = [SelectChoice("zh_CN", _l("Chinese")), SelectChoice("en", _l("English"))]
 
 
 class UserForm(FlaskForm):

@@ -7,6 +7,7 @@ from wtforms import SelectChoice
 
 from engine.people import admin
 
+from .. import words
 from ..extensions import current_actor, current_engine
 from . import bp
 from .forms import EditUserForm, MembershipForm, OrganisationForm, UserForm
@@ -20,7 +21,7 @@ def admins_only():
 
 
 def _org_choices(session, blank=False):
-    choices = [SelectChoice(o.code, f"{'  ' * (o.path.count('/') - 2)}{o.name} ({o.code})")
+    choices = [SelectChoice(o.code, f"{'  ' * (o.path.count('/') - 2)}{words.org_label(o)} ({o.code})")
                for o in admin.organisations(session)]
     return ([SelectChoice("", "—")] if blank else []) + choices
 

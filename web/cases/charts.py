@@ -20,6 +20,11 @@ def _legend(items, y) -> str:
     return "".join(parts)
 
 
+def org_name(code, fallback):
+    from ..words import org_name as named
+    return named(code, fallback)
+
+
 def stage_timeline(board, lang: str, tz) -> Markup:
     """One line per province: a coloured bar for each stage, from the day it was reached."""
     stages = [s["id"] for s in board.definition.stages]
@@ -40,7 +45,7 @@ def stage_timeline(board, lang: str, tz) -> Markup:
              f'viewBox="0 0 {WIDTH} {height}" width="100%" aria-label="stages">')]
     for i, row in enumerate(board.rows):
         y = 10 + i * ROW
-        parts.append(f'<text x="{LABEL_W - 6}" y="{y + 13}" text-anchor="end">{escape(row.organisation_name)}</text>')
+        parts.append(f'<text x="{LABEL_W - 6}" y="{y + 13}" text-anchor="end">{escape(org_name(row.organisation, row.organisation_name))}</text>')
         reached = row.stages_reached
         for j, (stage, at) in enumerate(reached):
             until = reached[j + 1][1] if j + 1 < len(reached) else (row.ended_at or end)
@@ -72,7 +77,7 @@ def activities_by_province(board, lang: str) -> Markup:
              f'viewBox="0 0 {WIDTH} {height}" width="100%" aria-label="activities">')]
     for i, row in enumerate(board.rows):
         y, x = 10 + i * ROW, float(LABEL_W)
-        parts.append(f'<text x="{LABEL_W - 6}" y="{y + 13}" text-anchor="end">{escape(row.organisation_name)}</text>')
+        parts.append(f'<text x="{LABEL_W - 6}" y="{y + 13}" text-anchor="end">{escape(org_name(row.organisation, row.organisation_name))}</text>')
         for value in values:
             n = row.activity_groups.get(fact, {}).get(value, 0)
             if n:

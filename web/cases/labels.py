@@ -24,6 +24,18 @@ ROLES = {"ministry": _l("Ministry reviewer"), "province": _l("Province officer")
          "expert": _l("Expert"), "admin": _l("Administrator"), "auditor": _l("Auditor"),
          "process_owner": _l("Process owner")}
 FACTS = {"form": _l("Activities by form"), "theme": _l("Activities by theme")}
+#: The fields of the identity trail's events (engine.people.trail), as people call them.
+TRAIL_FIELDS = {
+    "display_name": _l("Display name"), "email": _l("E-mail"), "locale": _l("Language"),
+    "active": _l("Active"), "password_set": _l("Password set"), "role": _l("Role"),
+    "organisation": _l("Organisation"), "memberships": _l("Roles"), "name": _l("Name"),
+    "name_en": _l("English name"), "kind": _l("Kind"), "path": _l("Place in the hierarchy"),
+    "label": _l("Label"), "created": _l("Created"), "updated": _l("Updated"), "changes": _l("Changes"),
+}
+
+
+def trail_field(key: str) -> str:
+    return str(TRAIL_FIELDS.get(key, key))
 
 
 def status_label(status: str) -> str:
@@ -75,4 +87,5 @@ def duration(seconds) -> str:
 def helpers() -> dict:
     from flask import current_app
     return {"endpoints": current_app.view_functions, "status_label": status_label, "event_label": event_label, "label_of": label_of, "role_label": role_label,
-            "show_value": show_value, "duration": duration, "as_time": as_time}
+            "show_value": show_value, "duration": duration, "as_time": as_time,
+            "trail_field": trail_field}

@@ -8,7 +8,8 @@ from flask import Blueprint, abort, send_from_directory
 bp = Blueprint("vendor", __name__, url_prefix="/vendor")
 
 NODE_MODULES = Path(__file__).resolve().parents[2] / "node_modules"
-PACKAGES = {"bpmn-js": NODE_MODULES / "bpmn-js" / "dist", "dmn-js": NODE_MODULES / "dmn-js" / "dist"}
+PACKAGES = {"bpmn-js": NODE_MODULES / "bpmn-js" / "dist", "dmn-js": NODE_MODULES / "dmn-js" / "dist",
+            "tom-select": NODE_MODULES / "tom-select" / "dist"}
 SUFFIXES = (".js", ".css", ".woff", ".woff2", ".ttf", ".eot", ".svg")
 
 
