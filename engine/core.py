@@ -111,6 +111,9 @@ class Engine:
         """End every web session of this person."""
         accounts.sign_out(self, user)
 
+    def set_time_zone(self, user, time_zone) -> None:
+        accounts.set_time_zone(self, user, time_zone)
+
     def change_password(self, user, current, new) -> accounts.Account:
         return accounts.change_password(self, user, current, new)
 

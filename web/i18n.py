@@ -63,7 +63,7 @@ def init_app(app) -> None:
     babel.init_app(app, locale_selector=select_locale, timezone_selector=_timezone)
     app.jinja_env.globals["LOCALES"] = LOCALES
     from . import words
-    app.context_processor(words.helpers)
+    app.jinja_env.globals.update(words.helpers())  # globals: imported macros see them too
 
 
 def _timezone():

@@ -15,7 +15,7 @@ from datetime import timedelta
 
 from sqlalchemy import delete, func, select, update
 
-from engine.errors import Forbidden, NotFound
+from engine.errors import Forbidden, InvalidData, NotFound
 from engine.people import admin, identity, trail
 from engine.storage import FailedSignIn, User
 
@@ -94,6 +94,31 @@ def set_locale(engine, user, locale: str) -> None:
             raise NotFound(f"No active user named '{actor.username}'.")
         row.locale = locale
     engine.actors.clear()
+
+
+def set_time_zone(engine, user, time_zone: str) -> None:
+    """A person's time zone (an IANA name such as Asia/Shanghai): the dates the web app shows
+    them are in it. A preference, kept on their user row; not audited."""
+    check_time_zone(time_zone)
+    actor = engine.actor(user)
+    with engine.db.transaction() as session:
+        row = _active(session, actor.username)
+        if row is None:
+            raise NotFound(f"No active user named '{actor.username}'.")
+        row.timezone = time_zone
+    engine.actors.clear()
+
+
+def check_time_zone(time_zone: str) -> str:
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+    try:
+        if not time_zone or len(time_zone) > 64:
+            raise ValueError(time_zone)
+        ZoneInfo(time_zone)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise InvalidData(f"'{time_zone}' is not a time zone (an IANA name such as Asia/Shanghai).",
+                          {"time_zone": [f"'{time_zone}' is not a time zone."]}) from None
+    return time_zone
 
 
 def sign_out(engine, user) -> None:

@@ -61,6 +61,7 @@ def create_user(engine, user, username: str, password: str | None, display_name:
     with engine.db.transaction() as session:
         created = identity.create_user(session, username, password, display_name, memberships,
                                        email=email, locale=locale)
+        created.timezone = engine.settings.time_zone  # the instance's, until they choose
         trail.record(session, actor, engine.now(), "user_created", created.username,
                      display_name=created.display_name, email=created.email, locale=locale,
                      memberships=[[code, role] for code, role in memberships],

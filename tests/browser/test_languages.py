@@ -18,6 +18,7 @@ from engine.campaign import setup as campaign
 from engine.clock import ManualClock
 from engine.config import Settings
 from engine.models.files import collect
+from engine.storage import Case
 from engine.storage.schema import upgrade
 from tests.conftest import ROOT, START
 
@@ -37,6 +38,9 @@ PAGES = {
     "case": lambda demo: f"/cases/{demo['campaign']}",
     "task": lambda demo: f"/tasks/{demo['task']}",
     "dashboard": "/cases/dashboard",
+    "report": lambda demo: f"/cases/{demo['campaign']}/report",
+    "heatmap": lambda demo: f"/cases/heatmap/{demo['version']}",
+    "settings": "/account",
     "notifications": "/notifications",
     "processes": "/processes/",
     "admin users": "/admin/users",
@@ -82,10 +86,13 @@ def demo(tmp_path_factory):
     clock.advance(timedelta(days=5))
     engine.fire_due_timers()
     task = next(t.id for t in engine.tasks("ministry_officer"))
+    with engine.db.read() as session:
+        version = session.get(Case, started.case_id).process_version_id
     app = create_app({"TESTING": False}, engine=engine)
     try:
         with serving(app) as url:
-            yield {"url": url, "passwords": passwords, "campaign": started.case_id, "task": task}
+            yield {"url": url, "passwords": passwords, "campaign": started.case_id, "task": task,
+                   "version": version}
     finally:
         engine.close()
 

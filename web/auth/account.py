@@ -36,7 +36,14 @@ def _page(password_form, token_form, new_token=None, status=200):
                            tokens=tokens, new_token=new_token, now=engine.now(),
                            everyone=actor.has_role("admin"),
                            max_days=engine.settings.api_token_max_days,
-                           default_days=engine.settings.api_token_days), status
+                           default_days=engine.settings.api_token_days,
+                           time_zones=_time_zones(), time_zone=actor.time_zone,
+                           default_time_zone=engine.settings.time_zone), status
+
+
+def _time_zones() -> list[str]:
+    from zoneinfo import available_timezones
+    return sorted(z for z in available_timezones() if "/" in z and not z.startswith(("Etc/", "SystemV/")))
 
 
 @bp.get("/account")
@@ -86,4 +93,21 @@ def create_token():
 def revoke_token(token_id):
     current_engine().revoke_token(current_user.actor, token_id)
     flash(_("The token is revoked."), "success")
+    return redirect(url_for("auth.account"))
+
+
+@bp.post("/account/time-zone")
+@login_required
+def set_time_zone():
+    """Dates are shown in the person's time zone (Babel); an unknown name is refused."""
+    from flask import request
+    from flask_babel import refresh
+    chosen = (request.form.get("time_zone") or "").strip()
+    try:
+        current_engine().set_time_zone(current_user.actor, chosen)
+    except InvalidData:
+        flash(_("“%(zone)s” is not a time zone; nothing was changed.", zone=chosen[:64]), "error")
+        return redirect(url_for("auth.account")), 303
+    refresh()
+    flash(_("Dates are now shown in %(zone)s.", zone=chosen), "success")
     return redirect(url_for("auth.account"))
