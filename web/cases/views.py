@@ -155,7 +155,10 @@ def report(case_id):
     engine, actor = current_engine(), current_actor()
     with engine.db.read() as session:
         history = case_history(session, actor, case_id)
-    return render_template("cases/report.html", h=history, case=history.case, now=engine.now())
+        form_names = engine.specs.get(session, history.case.process_version_id).form_names
+    titles, readings = field_titles(engine, form_names, get_locale())
+    return render_template("cases/report.html", h=history, case=history.case, now=engine.now(),
+                           titles=titles, readings=readings)
 
 
 @bp.get("/<int:case_id>/history.json")
