@@ -204,6 +204,26 @@ def human(value, readings=None) -> str:
     return label if label != "—" else value
 
 
+class CsvWords:
+    """The reader's labels for a history export (engine.reading.reports.case_csv)."""
+
+    def __init__(self, event, titles=None, readings=None):
+        self.event = event  # kind -> label (the cases area's event words)
+        self.titles, self.readings = titles or {}, readings or {}
+
+    def element(self, version_id, element_id, fallback):
+        return element(version_id, element_id, fallback)
+
+    def org(self, code, fallback):
+        return org_name(code, fallback)
+
+    def field(self, key):
+        return field_label(key, self.titles)
+
+    def value(self, key, value):
+        return human(value, self.readings.get(key))
+
+
 def _bundle(version_id):
     if not version_id:
         return None

@@ -61,20 +61,41 @@ def case_json(session, actor, case_id: int) -> str:
     return json.dumps(case_document(session, actor, case_id), ensure_ascii=False, indent=2) + "\n"
 
 
-def case_csv(session, actor, case_id: int) -> str:
-    """One line per event; the diff, files and path as compact text in their own columns."""
+def case_csv(session, actor, case_id: int, words=None) -> str:
+    """One line per event; the diff, files and path as compact text in their own columns.
+
+    `words` (optional) names things for a person (the web passes the reader's labels): an
+    object with `event(kind)`, `element(version_id, element_id, fallback)`,
+    `org(code, fallback)`, `field(key)` (None: no label) and `value(key, value)`. With it,
+    the kind, task name, organisation, changes and path columns carry labels; the codes
+    stay in their own columns (element_id, organisation) for whoever matches them up."""
     history = case_history(session, actor, case_id)
     out = io.StringIO()
     writer = csv.writer(out)
     writer.writerow(EVENT_COLUMNS)
+    version = history.case.process_version_id
     for e in history.entries:
+        if words is None:
+            kind, task_name, org_name = e.kind, e.task_name or "", e.organisation_name or ""
+            changes = "; ".join(f"{key}: {_text(before)} -> {_text(after)}" for key, before, after in e.changes)
+            path = " > ".join(e.path)
+        else:
+            kind = words.event(e.kind)
+            task_name = words.element(version, e.element_id, e.task_name or "") if e.element_id else (e.task_name or "")
+            org_name = words.org(e.organisation, e.organisation_name or "") if e.organisation else (e.organisation_name or "")
+            changes = "; ".join(f"{words.field(key) or key}: {_shown(words, key, before)} -> {_shown(words, key, after)}"
+                                for key, before, after in e.changes)
+            path = " > ".join(words.element(version, step, step) for step in e.path)
         writer.writerow([
-            history.case.id, e.seq, _iso(e.at), e.kind, e.actor, e.actor_name, e.organisation or "",
-            e.organisation_name or "", e.element_id or "", e.task_id or "", e.task_name or "",
-            "; ".join(f"{key}: {_text(before)} -> {_text(after)}" for key, before, after in e.changes),
+            history.case.id, e.seq, _iso(e.at), kind, e.actor, e.actor_name, e.organisation or "",
+            org_name, e.element_id or "", e.task_id or "", task_name, changes,
             "; ".join(f"{f.name} sha256={f.sha256}" for f in e.files),
-            " > ".join(e.path), e.message or "", e.hash])
+            path, e.message or "", e.hash])
     return out.getvalue()
+
+
+def _shown(words, key, value) -> str:
+    return "∅" if value is None else words.value(key, value)
 
 
 def cases_csv(cases) -> str:

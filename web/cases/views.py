@@ -22,6 +22,7 @@ from .. import words
 from ..extensions import current_actor, current_engine
 from ..tasks.facts import field_titles
 from . import bp, charts, control
+from .labels import event_label
 
 PER_PAGE = 25
 
@@ -172,8 +173,13 @@ def export_json(case_id):
 @bp.get("/<int:case_id>/history.csv")
 @login_required
 def export_csv(case_id):
-    with current_engine().db.read() as session:
-        text = reports.case_csv(session, current_actor(), case_id)
+    engine = current_engine()
+    with engine.db.read() as session:
+        version_id = visible_case(session, current_actor(), case_id).process_version_id
+        form_names = engine.specs.get(session, version_id).form_names
+    titles, readings = field_titles(engine, form_names, get_locale())
+    with engine.db.read() as session:
+        text = reports.case_csv(session, current_actor(), case_id, words.CsvWords(event_label, titles, readings))
     return _download(text, f"case-{case_id}.csv", "text/csv; charset=utf-8")
 
 

@@ -129,7 +129,8 @@ def test_exports(app, staff, reviewed):
     assert [e["kind"] for e in body["events"]] == ["case_started", "task_completed"]
     assert body["children"] == [child_id]
     rows = list(csv.DictReader(io.StringIO(auditor.get(f"/cases/{case_id}/history.csv").get_data(as_text=True))))
-    assert rows[1]["element_id"] == "Task_Plan" and "budget" in rows[1]["changes"]
+    assert rows[1]["element_id"] == "Task_Plan" and "Budget: " in rows[1]["changes"]  # the form's label
+    assert rows[1]["kind"] == "任务完成"  # an event by its name, in the reader's language
     listing = list(csv.DictReader(io.StringIO(auditor.get("/cases/export.csv?organisation=zj").get_data(as_text=True))))
     assert {int(r["id"]) for r in listing} == {case_id, child_id}
     report = auditor.get(f"/cases/{case_id}/report").get_data(as_text=True)
