@@ -157,7 +157,7 @@ def report(case_id):
     with engine.db.read() as session:
         history = case_history(session, actor, case_id)
         form_names = engine.specs.get(session, history.case.process_version_id).form_names
-    titles, readings = field_titles(engine, form_names, get_locale())
+    titles, readings = field_titles(engine, form_names, get_locale(), version=engine.forms.scope(history.case))
     return render_template("cases/report.html", h=history, case=history.case, now=engine.now(),
                            titles=titles, readings=readings)
 
@@ -175,9 +175,9 @@ def export_json(case_id):
 def export_csv(case_id):
     engine = current_engine()
     with engine.db.read() as session:
-        version_id = visible_case(session, current_actor(), case_id).process_version_id
-        form_names = engine.specs.get(session, version_id).form_names
-    titles, readings = field_titles(engine, form_names, get_locale())
+        case = visible_case(session, current_actor(), case_id)
+        form_names = engine.specs.get(session, case.process_version_id).form_names
+    titles, readings = field_titles(engine, form_names, get_locale(), version=engine.forms.scope(case))
     with engine.db.read() as session:
         text = reports.case_csv(session, current_actor(), case_id, words.CsvWords(event_label, titles, readings))
     return _download(text, f"case-{case_id}.csv", "text/csv; charset=utf-8")
