@@ -47,3 +47,15 @@ def test_every_message_in_the_code_is_in_a_catalogue():
         if msgid and msgid not in known:
             missing.add(f"{filename}: {msgid}")
     assert not missing, "messages with no translation:\n" + "\n".join(sorted(missing))
+
+
+@pytest.mark.parametrize("path", CATALOGUES, ids=lambda p: str(p.relative_to(WEB)))
+def test_no_message_is_translated_twice(path):
+    """Two engineers adding the same word: the second entry would silently win."""
+    seen, twice = set(), []
+    for line in path.read_text("utf-8").splitlines():
+        if line.startswith('msgid "') and line != 'msgid ""':
+            if line in seen:
+                twice.append(line)
+            seen.add(line)
+    assert not twice, f"{path}: {twice}"
