@@ -286,3 +286,44 @@ def test_live_checks_mark_a_broken_condition_and_clear_when_fixed(owner, artifac
     page.click("a[data-tab=problems]")
     assert page.locator("li.problem").count() == 0
     assert "表达式、脚本和定时器没有问题" in page.inner_text("#problems-empty")
+
+
+def test_data_passed_in_and_out_of_a_called_process_edited_in_the_panel(live_server, owner, artifacts):
+    """The called process's data inputs and outputs (its ioSpecification, as SpiffWorkflow's
+    call activity reads it): without them all data passes both ways; with them the called
+    process sees only the inputs and the caller gets back only the outputs."""
+    engine = live_server.engine
+    folder = DATA / "call_data"
+    assert engine.deploy({p.name: p.read_bytes() for p in folder.iterdir()})[:3] == ("call_data", 1, True)
+    before = engine.case_data(engine.start_case("call_data", "zj_staff", {}).case_id, "admin")
+    assert before["total"] == 240 and before["seen_secret"] is True and before["scratch"] == "working note"
+
+    page = owner("zh_CN", key="call_data")
+    page.evaluate("window.liandongModeler.open('counter.bpmn')")
+    page.wait_for_selector("#canvas [data-element-id='Script_Count']")
+    select_element(page, "Count_visitors")
+    assert "被其他流程调用时的数据" in page.inner_text("#properties-panel")
+    inputs = page.locator("#bio-properties-panel-processInputs")
+    inputs.fill("visitors, 2x")
+    page.wait_for_selector("[data-entry-id='processInputs'] .bio-properties-panel-error:has-text('2x')")
+    assert "ioSpecification" not in xml_of(page)
+    fill(page, "processInputs", "visitors", saved='<bpmn:dataInput id="visitors" name="visitors" />')
+    fill(page, "processOutputs", "total，seen_secret", saved="<bpmn:dataOutputRefs>seen_secret</bpmn:dataOutputRefs>")
+    page.screenshot(path=str(artifacts / "properties-call-data-zh.png"))
+    xml = xml_of(page)
+    assert "<bpmn:dataInputRefs>visitors</bpmn:dataInputRefs>" in xml
+    assert '<bpmn:dataOutput id="total" name="total" />' in xml
+
+    assert deploy(page)["version"] == 2
+    after = engine.case_data(engine.start_case("call_data", "zj_staff", {}).case_id, "admin")
+    assert after["total"] == 240 and after["seen_secret"] is False
+    assert "scratch" not in after and after["secret"] == "for the caller only"
+
+    # Reopened, the panel shows what was saved; emptied, everything passes again.
+    page.reload()
+    page.evaluate("window.liandongModeler.ready")
+    page.evaluate("window.liandongModeler.open('counter.bpmn')")
+    page.wait_for_selector("#canvas [data-element-id='Script_Count']")
+    select_element(page, "Count_visitors")
+    assert page.locator("#bio-properties-panel-processInputs").input_value() == "visitors"
+    assert page.locator("#bio-properties-panel-processOutputs").input_value() == "total, seen_secret"

@@ -9,6 +9,7 @@ import { getBusinessObject, is, isAny } from 'bpmn-js/lib/util/ModelUtil';
 import { isCodeEdited } from './code-entry.js';
 import * as E from './entries.js';
 import LoopReferencesModule from './loop-refs.js';
+import { ProcessDataEntry, processOfElement } from './process-io.js';
 
 function entry(id, component, isEdited, extra) {
   return Object.assign({ id: id, component: component, isEdited: isEdited }, extra || {});
@@ -103,6 +104,11 @@ function groupsFor(element, translate) {
   if (is(element, 'bpmn:CallActivity')) {
     groups.push({ id: 'callActivity', label: translate('Called process'),
                   entries: [entry('calledElement', E.CalledElementEntry, isSelectEntryEdited)] });
+  }
+  if (isAny(element, ['bpmn:Process', 'bpmn:Participant']) && processOfElement(element)) {
+    groups.push({ id: 'processData', label: translate('Data when called by another process'), entries: [
+      entry('processInputs', ProcessDataEntry, isTextFieldEntryEdited, { which: 'dataInputs' }),
+      entry('processOutputs', ProcessDataEntry, isTextFieldEntryEdited, { which: 'dataOutputs' })] });
   }
   if (is(element, 'bpmn:BusinessRuleTask')) {
     groups.push({ id: 'businessRule', label: translate('Decision'),

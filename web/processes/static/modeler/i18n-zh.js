@@ -225,6 +225,11 @@
     'Message Intermediate Throw Event': '消息中间抛出事件', 'Message End Event': '消息结束事件',
     'Collection to go through (variable)': '逐项处理的集合（变量）', 'Element variable (each item)': '每一项的变量名',
     'Collection of the results (variable)': '结果集合（变量）', 'Result variable (each item)': '每项结果的变量名',
+    'Data when called by another process': '被其他流程调用时的数据',
+    'Variables it receives when called': '调用时传入的变量', 'Variables it gives back': '结束时传回的变量',
+    "Names separated by commas; empty: it receives all of the caller's data.": '变量名，用逗号分隔；留空则传入调用方的全部数据。',
+    'Names separated by commas; empty: all of its data goes back to the caller.': '变量名，用逗号分隔；留空则全部数据传回调用方。',
+    '"{name}" is not a variable name': '“{name}”不是合法的变量名',
     'Open minimap': '打开小地图', 'Close minimap': '关闭小地图'
   };
 
