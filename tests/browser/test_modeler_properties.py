@@ -327,3 +327,42 @@ def test_data_passed_in_and_out_of_a_called_process_edited_in_the_panel(live_ser
     select_element(page, "Count_visitors")
     assert page.locator("#bio-properties-panel-processInputs").input_value() == "visitors"
     assert page.locator("#bio-properties-panel-processOutputs").input_value() == "total, seen_secret"
+
+
+def test_user_task_due_date_edited_in_the_panel_reaches_the_inbox(live_server, owner, artifacts):
+    """A task's due date is its boundary timer's: the user-task group edits it, with the
+    timer's live check and preview; a task without one gets one added."""
+    engine = live_server.engine
+    page = owner("zh_CN")
+    select_element(page, "Task_Low")
+    assert "办理期限" in page.inner_text("#properties-panel")
+    due = page.locator("#bio-properties-panel-dueValue")
+    assert due.input_value() == "PT1H"
+    due.fill("P5X")
+    page.wait_for_selector("[data-entry-id='dueValue'] .bio-properties-panel-error")
+    fill(page, "dueValue", "P5D", saved=">P5D</bpmn:timeDuration>")
+    page.wait_for_selector(".timer-meaning .timer-words:has-text('5')")
+    assert "天" in page.inner_text(".timer-meaning .timer-words")
+    assert page.locator("[data-entry-id='dueValue'] .bio-properties-panel-error").count() == 0
+    page.screenshot(path=str(artifacts / "properties-due-zh.png"))
+
+    select_element(page, "Task_High")
+    page.click("[data-entry-id='dueAdd'] button")
+    page.wait_for_selector("#bio-properties-panel-dueValue")
+    assert page.locator("#bio-properties-panel-dueValue").input_value() == "P7D"
+    fill(page, "dueValue", "P10D", saved=">P10D</bpmn:timeDuration>")
+    assert 'attachedToRef="Task_High"' in xml_of(page)
+    page.screenshot(path=str(artifacts / "properties-due-added-zh.png"))
+
+    assert deploy(page)["version"] == 2
+    started = engine.start_case("panel_demo", "zj_staff", {})
+    with engine.db.read() as s:
+        due_at = s.scalar(select(CaseTask.due_at).where(CaseTask.case_id == started.case_id,
+                                                       CaseTask.element_id == "Task_Low"))
+    expected = engine.now() + timedelta(days=5)
+    assert due_at.replace(tzinfo=None) == expected.replace(tzinfo=None)
+    inbox = page.context.new_page()
+    live_server.sign_in(inbox, "zj_staff")
+    inbox.goto(f"{live_server.url}/tasks")
+    assert inbox.locator("time").first.get_attribute("datetime")[:16] == expected.isoformat()[:16]
+    inbox.screenshot(path=str(artifacts / "properties-due-inbox-zh.png"))

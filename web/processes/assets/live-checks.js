@@ -5,6 +5,7 @@
 import { getBusinessObject, is } from 'bpmn-js/lib/util/ModelUtil';
 import { bodyOf } from './spiff/extensions.js';
 import { timerDefinition, timerType, messageDefinition } from './spiff/entries.js';
+import { boundaryTimers } from './spiff/due.js';
 
 var DELAY = 400;
 
@@ -52,7 +53,11 @@ function LiveChecks(eventBus, elementRegistry, canvas, overlays, selection, conf
 
   function showPanelErrors() {
     var selected = selection.get();
-    eventBus.fire('propertiesPanel.setErrors', { errors: selected.length === 1 ? entryErrors(selected[0].id) : {} });
+    var errors = selected.length === 1 ? entryErrors(selected[0].id) : {};
+    // A user task's due date is its boundary timer's value (spiff/due.js): its error shows there too.
+    var due = selected.length === 1 && is(selected[0], 'bpmn:UserTask') && boundaryTimers(selected[0])[0];
+    if (due && entryErrors(due.id).timerValue) { errors.dueValue = entryErrors(due.id).timerValue; }
+    eventBus.fire('propertiesPanel.setErrors', { errors: errors });
   }
 
   function mark() {

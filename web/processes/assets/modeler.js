@@ -21,7 +21,7 @@ import { startModeler } from './app.js';
 // The groups an owner edits most start open; the rest one click away.
 var OPEN_GROUPS = {};
 ['general', 'condition', 'script', 'userTask', 'timer', 'spiffMessage', 'lane', 'callActivity', 'businessRule',
- 'multiInstance', 'prePostScripts', 'processData'].forEach(function (id) { OPEN_GROUPS[id] = { open: true }; });
+ 'multiInstance', 'prePostScripts', 'processData', 'due'].forEach(function (id) { OPEN_GROUPS[id] = { open: true }; });
 
 startModeler(function (config, translation) {
   return new BpmnModeler({

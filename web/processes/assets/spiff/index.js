@@ -10,6 +10,7 @@ import { isCodeEdited } from './code-entry.js';
 import * as E from './entries.js';
 import LoopReferencesModule from './loop-refs.js';
 import { ProcessDataEntry, processOfElement } from './process-io.js';
+import { DueEntry, AddDueEntry, boundaryTimers } from './due.js';
 
 function entry(id, component, isEdited, extra) {
   return Object.assign({ id: id, component: component, isEdited: isEdited }, extra || {});
@@ -19,7 +20,7 @@ function entry(id, component, isEdited, extra) {
 
 function TimerMeaning(props) {
   var eventBus = useService('eventBus'), liveChecks = useService('liveChecks'), translate = useService('translate');
-  var id = getBusinessObject(props.element).id;
+  var id = props.timerId || getBusinessObject(props.element).id;
   var [result, setResult] = useState(liveChecks.result(id, 'timerValue'));
   useEffect(function () {
     function update() { setResult(liveChecks.result(id, 'timerValue')); }
@@ -85,6 +86,12 @@ function groupsFor(element, translate) {
       entry('formUiSchemaFilename', E.FormEntry, isSelectEntryEdited, { property: 'formUiSchemaFilename' }),
       entry('instructions', E.InstructionsEntry, isTextAreaEntryEdited),
       entry('instructionsPreview', InstructionsPreview)] });
+    if (is(element, 'bpmn:UserTask')) {
+      var due = boundaryTimers(element)[0];
+      groups.push({ id: 'due', label: translate('Due date'), entries: due ? [
+        entry('dueValue', DueEntry, isTextFieldEntryEdited),
+        entry('dueMeaning', TimerMeaning, null, { timerId: due.id })] : [entry('dueAdd', AddDueEntry)] });
+    }
   }
   if (is(element, 'bpmn:Event') && E.timerDefinition(element)) {
     groups.push({ id: 'timer', label: translate('Timer'), entries: [

@@ -230,6 +230,10 @@
     "Names separated by commas; empty: it receives all of the caller's data.": '变量名，用逗号分隔；留空则传入调用方的全部数据。',
     'Names separated by commas; empty: all of its data goes back to the caller.': '变量名，用逗号分隔；留空则全部数据传回调用方。',
     '"{name}" is not a variable name': '“{name}”不是合法的变量名',
+    'Due date': '办理期限', 'Due (the timer on its boundary)': '期限（环节边界上的定时器）',
+    'A duration from when the task opens (P5D), a date ("2016-04-20T00:00:00+08:00") or a variable holding one.':
+      '自环节开始起的时长（P5D）、日期（"2016-04-20T00:00:00+08:00"），或存放它的变量。',
+    'No due date: the task waits as long as it takes.': '未设期限：环节不限时办理。', 'Add a due date': '设置期限', 'Due': '期限',
     'Open minimap': '打开小地图', 'Close minimap': '关闭小地图'
   };
 
