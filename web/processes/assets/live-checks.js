@@ -6,6 +6,7 @@ import { getBusinessObject, is } from 'bpmn-js/lib/util/ModelUtil';
 import { bodyOf } from './spiff/extensions.js';
 import { timerDefinition, timerType, messageDefinition } from './spiff/entries.js';
 import { boundaryTimers } from './spiff/due.js';
+import { correlationOf } from './spiff/correlation.js';
 
 var DELAY = 400;
 
@@ -28,6 +29,10 @@ export function textsOf(element) {
   var message = is(element, 'bpmn:Event') && messageDefinition(element);
   if (message && bodyOf(message, 'spiffworkflow:MessagePayload')) {
     add('messagePayload', 'expression', bodyOf(message, 'spiffworkflow:MessagePayload'));
+  }
+  var definitions = message && message.messageRef && message.messageRef.$parent;
+  if (definitions && correlationOf(definitions, message.messageRef)) {
+    add('messageCorrelation', 'expression', correlationOf(definitions, message.messageRef));
   }
   return out;
 }

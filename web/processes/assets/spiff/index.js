@@ -11,6 +11,7 @@ import * as E from './entries.js';
 import LoopReferencesModule from './loop-refs.js';
 import { ProcessDataEntry, processOfElement } from './process-io.js';
 import { DueEntry, AddDueEntry, boundaryTimers } from './due.js';
+import { CorrelationEntry } from './correlation.js';
 
 function entry(id, component, isEdited, extra) {
   return Object.assign({ id: id, component: component, isEdited: isEdited }, extra || {});
@@ -103,7 +104,8 @@ function groupsFor(element, translate) {
     var catching = isAny(element, ['bpmn:StartEvent', 'bpmn:IntermediateCatchEvent', 'bpmn:BoundaryEvent']);
     groups.push({ id: 'spiffMessage', label: translate('Message data'), entries: [catching ?
       entry('messageVariable', E.MessageDataEntry, isTextFieldEntryEdited, { spiffType: 'spiffworkflow:MessageVariable' }) :
-      entry('messagePayload', E.MessageDataEntry, isTextFieldEntryEdited, { spiffType: 'spiffworkflow:MessagePayload' })] });
+      entry('messagePayload', E.MessageDataEntry, isTextFieldEntryEdited, { spiffType: 'spiffworkflow:MessagePayload' }),
+      entry('messageCorrelation', CorrelationEntry, isTextFieldEntryEdited)] });
   }
   if (is(element, 'bpmn:Lane')) {
     groups.push({ id: 'lane', label: translate('Lane'), entries: [entry('laneRole', E.LaneRoleEntry, isSelectEntryEdited)] });

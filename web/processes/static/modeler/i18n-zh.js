@@ -234,6 +234,9 @@
     'A duration from when the task opens (P5D), a date ("2016-04-20T00:00:00+08:00") or a variable holding one.':
       '自环节开始起的时长（P5D）、日期（"2016-04-20T00:00:00+08:00"），或存放它的变量。',
     'No due date: the task waits as long as it takes.': '未设期限：环节不限时办理。', 'Add a due date': '设置期限', 'Due': '期限',
+    'Messages matched on (expression over the content)': '消息匹配依据（基于消息内容的表达式）',
+    'Shared by every event of this message. For example org: once a case has taken a message, it takes only those with the same value.':
+      '该消息的所有事件共用。例如 org：案件收到一条消息后，只再接收该值相同的消息。',
     'Open minimap': '打开小地图', 'Close minimap': '关闭小地图'
   };
 
