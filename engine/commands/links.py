@@ -33,6 +33,7 @@ pending and is tried again after the target's next command; nothing is lost.
 import logging
 
 from SpiffWorkflow.bpmn import BpmnEvent
+from SpiffWorkflow.util.task import TaskState
 from SpiffWorkflow.spiff.specs.event_definitions import MessageEventDefinition
 from sqlalchemy import select
 
@@ -256,7 +257,9 @@ def _deliver_one(engine, message_id: int):
                     return False  # suspended: keep it for after the resume
                 if fired_timers.overdue(opened):
                     return False  # a timer due before it fires first; its firing redelivers
-                event = BpmnEvent(MessageEventDefinition(message.name), payload=dict(message.payload))
+                payload = dict(message.payload)
+                event = BpmnEvent(MessageEventDefinition(message.name), payload=payload,
+                                  correlations=_correlations(opened.workflow, message.name, payload))
                 if opened.workflow.event_manager.catch(event, internal=False) == 0:
                     return False
                 opened.advance()
@@ -269,6 +272,25 @@ def _deliver_one(engine, message_id: int):
         _note_failure(engine, message_id, str(err))
         log.warning("message %s could not be delivered: %s", message_id, err)
         return False
+
+
+def _correlations(workflow, name: str, payload: dict) -> dict:
+    """The message's correlation as the case's waiting catch of `name` computes it from the
+    payload (its bpmn:correlationProperty retrieval expressions), as a thrown message would
+    carry it: a case that has taken a correlated message then takes only matching ones. A
+    payload the expression cannot read correlates with nothing that has a value."""
+    for task in workflow.get_tasks(state=TaskState.WAITING):
+        found = getattr(task.task_spec, "event_definition", None)
+        # An event-based gateway waits on several at once (a MultipleEventDefinition).
+        for definition in [found] + list(getattr(found, "event_definitions", None) or []):
+            if isinstance(definition, MessageEventDefinition) and definition.name == name \
+                    and definition.correlation_properties:
+                try:
+                    return definition.get_correlations(task, payload)
+                except Exception:  # noqa: BLE001 - a model's expression: any error means "no match"
+                    return {key: {} for prop in definition.correlation_properties
+                            for key in prop.correlation_keys}
+    return {}
 
 
 def _note_failure(engine, message_id: int, error: str) -> None:
