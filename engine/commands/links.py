@@ -19,6 +19,9 @@ How a process owner models it (no Python, only what bpmn-js edits):
 * the parent catches a message with an intermediate message catch event (or a receive
   task) whose `spiffworkflow:messageVariable` names the variable the payload lands in,
   typically in a loop "catch, count, gateway: all children back?".
+* a message may have a correlation (a `bpmn:correlationProperty` whose retrieval expression
+  reads the payload, e.g. `organisation`): the first one the case takes sets its value, and
+  later ones are taken only when they match; the others stay pending (SpiffWorkflow's rule).
 
 How the engine runs it: a helper (handed its task by the sandbox) only RECORDS the request
 on the workflow. When the command saves the parent (`OpenCase.save` runs SAVE_HOOK, which
