@@ -84,7 +84,8 @@ def modeler_site(live_server, browser, artifacts, tmp_path):
     shutil.copytree(ROOT / "forms", forms)
     for path in DATA.joinpath("forms").glob("*.json"):
         shutil.copy(path, forms / path.name)
-    live_server.engine.forms = FormStore(forms)
+    engine = live_server.engine
+    engine.forms = FormStore(forms, sandbox=engine.script_engine, db=engine.db)
     live_server.engine.deploy({"exchange.bpmn": EXCHANGE.read_bytes()})
     with live_server.engine.db.transaction() as s:
         identity.create_user(s, "owner", password="secret-pass", display_name="流程负责人",

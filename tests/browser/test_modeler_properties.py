@@ -25,7 +25,8 @@ def owner(live_server, browser, tmp_path):
     """A function giving a process owner's page in a locale, the panel demo deployed."""
     forms = tmp_path / "forms"
     shutil.copytree(ROOT / "forms", forms)
-    live_server.engine.forms = FormStore(forms)
+    engine = live_server.engine
+    engine.forms = FormStore(forms, sandbox=engine.script_engine, db=engine.db)
     live_server.engine.deploy({"panel_demo.bpmn": DEMO.read_bytes()})
     with live_server.engine.db.transaction() as s:
         identity.create_user(s, "owner", password="secret-pass", display_name="流程负责人",

@@ -74,7 +74,8 @@ def owner_page(live_server, browser_page, tmp_path):
     """The modeler page for the admin (a process owner), with the campaign's forms."""
     forms = tmp_path / "forms"
     shutil.copytree(ROOT / "forms", forms)
-    live_server.engine.forms = FormStore(forms)
+    engine = live_server.engine
+    engine.forms = FormStore(forms, sandbox=engine.script_engine, db=engine.db)
     live_server.sign_in(browser_page, "admin")
     return browser_page
 
