@@ -11,7 +11,7 @@ SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 #: What an auditor may still post: signing in (again) and out, choosing a language, changing
 #: their own password, marking their own notifications read (none of it touches a case).
 AUDITOR_MAY_POST = frozenset({"auth.login", "auth.logout", "auth.set_locale",
-                              "auth.change_password", "inbox.notifications_read"})
+                              "auth.change_password", "auth.set_time_zone", "inbox.notifications_read"})
 
 
 class SignedIn(UserMixin):
