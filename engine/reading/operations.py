@@ -138,15 +138,15 @@ def _timer_attempts(session, ids) -> dict:
 
 
 def _cases(session, ids) -> dict:
-    """{case id: (title, process key, organisation name, version id)}."""
+    """{case id: (title, process key, organisation code, version id)}."""
     ids = [i for i in ids if i is not None]
     if not ids:
         return {}
-    rows = session.execute(select(Case.id, Case.title, Case.process_key, Organisation.name,
+    rows = session.execute(select(Case.id, Case.title, Case.process_key, Organisation.code,
                                   Case.process_version_id)
                            .outerjoin(Organisation, Organisation.id == Case.organisation_id)
                            .where(Case.id.in_(ids)))
-    return {r.id: (r.title, r.process_key, r.name or "", r.process_version_id) for r in rows}
+    return {r.id: (r.title, r.process_key, r.code or "", r.process_version_id) for r in rows}
 
 
 @dataclass(frozen=True)
@@ -173,7 +173,7 @@ def timers(session, actor, now: datetime, view: str = "pending", flt: Filters = 
     require_operator(actor)
     if view not in TIMER_VIEWS:
         raise InvalidData(f"Unknown timer list '{view}'.")
-    query = (select(Timer, Case.title, Case.process_key, Case.process_version_id, Organisation.name)
+    query = (select(Timer, Case.title, Case.process_key, Case.process_version_id, Organisation.code)
              .join(Case, Case.id == Timer.case_id)
              .outerjoin(Organisation, Organisation.id == Case.organisation_id))
     if view == "fired":

@@ -46,6 +46,10 @@ PAGES = {
     "admin users": "/admin/users",
     "admin organisations": "/admin/organisations",
     "people trail": "/cases/people-trail",
+    "admin incidents": "/admin/incidents",
+    "admin timers": "/admin/timers",
+    "case data": lambda demo: f"/cases/{demo['campaign']}/data/edit",
+    "audit verify": lambda demo: f"/audit/verify?case={demo['campaign']}",
 }
 SCREENSHOTS = {"inbox", "task", "case", "dashboard"}
 #: The page's visible text (and every choice of its drop-downs), without what is marked
