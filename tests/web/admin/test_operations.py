@@ -155,7 +155,7 @@ def test_edit_data_previews_then_saves(ops_app, staff):
     assert wrong.status_code == 422 and "budget" in wrong.get_data(as_text=True)
     preview = admin.post(url, {"data": '{"title": "原方案", "budget": 12}', "preview": "1", "reason": "预算调整"})
     body = preview.get_data(as_text=True)
-    assert preview.status_code == 200 and re.search(r"<del translate="no">9</del>", body) and re.search(r"<ins translate="no">12</ins>", body)
+    assert preview.status_code == 200 and re.search(r'<del translate="no">9</del>', body) and re.search(r'<ins translate="no">12</ins>', body)
     assert engine.case_data(done.case_id, "admin")["budget"] == 9  # not saved yet
     no_reason = admin.post(url, {"data": '{"title": "原方案", "budget": 12}', "save": "1", "reason": ""})
     assert no_reason.status_code == 422
