@@ -192,10 +192,12 @@ def _free_port() -> int:
 class Processes:
     """The processes the benchmark started, each stopped at the end whatever happens."""
 
-    def __init__(self, url, folder: Path):
+    def __init__(self, url, folder: Path, audit_keys: Path):
         self.folder = folder
+        # every node chains under the same audit keys as the engine that checks them
         self.env = dict(os.environ, LIANDONG_DATABASE_URL=url,
                         LIANDONG_INSTANCE_PATH=str(folder / "instance"),
+                        LIANDONG_AUDIT_KEYS_DIR=str(audit_keys),
                         LIANDONG_TIMER_LEASE_SECONDS=str(LEASE_SECONDS),
                         LIANDONG_LOG_LEVEL="WARNING",
                         PYTHONPATH=os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])))
@@ -274,7 +276,7 @@ def run_cluster_bench(nodes: int, schedulers: int, seconds: int, clients: int, d
             tempfile.TemporaryDirectory(prefix="liandong-cluster-") as folder:
         folder = Path(folder)
         engine = bench_engine(url)
-        procs = Processes(url, folder)
+        procs = Processes(url, folder, engine.settings.audit_keys_path)
         try:
             engine.deploy({"bench_timer.bpmn": TIMER_MODEL})
             tokens = _tokens(engine)

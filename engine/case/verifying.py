@@ -54,7 +54,9 @@ def what_of(found) -> str:
     reason = found.reason.lower()
     if getattr(found, "what", "") in (MISSING, UNSEALED, UNKNOWN_KEY, CHECKPOINT):
         return found.what
-    if found.seq is None or (found.what == "removed" and "sealed at global sequence" in reason):
+    if found.what == "removed" and "sealed at global sequence" in reason:
+        return MISSING  # a sealed event is gone (the chain check names how)
+    if found.seq is None:
         return TRUNCATED
     if "altered" in reason or "mismatch" in reason:
         return ALTERED

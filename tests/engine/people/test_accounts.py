@@ -5,7 +5,7 @@ import pytest
 from sqlalchemy import func, select
 
 from engine import Forbidden, InvalidData, NotFound
-from engine.people import accounts, trail
+from engine.people import accounts, identity, trail
 from engine.storage import FailedSignIn, Notification
 
 
@@ -88,18 +88,14 @@ def test_sign_out_password_change_and_deactivation_end_sessions(campaign_orgs):
         assert accounts.account(s, "zj_staff") is None
 
 
-def test_an_unknown_name_costs_a_password_check(campaign_orgs):
-    """Sign-in time must not tell whether a user name exists: both paths hash."""
-    import time
+def test_an_unknown_name_costs_a_password_check(campaign_orgs, monkeypatch):
+    """Sign-in time must not tell whether a user name exists: both paths hash once (counted,
+    not timed: a timing test fails on a loaded machine)."""
     engine = campaign_orgs
-
-    def median(username):
-        times = []
-        for n in range(5):
-            started = time.perf_counter()
-            engine.sign_in(username, "wrong-pass", f"10.9.9.{n}", 100, 900)
-            times.append(time.perf_counter() - started)
-        return sorted(times)[2]
-    median("ghost")  # the dummy hash is made once, on first use
-    unknown, wrong = median("ghost"), median("zj_staff")
-    assert unknown > wrong * 0.5, (unknown, wrong)
+    hashed = []
+    real = identity.check_password_hash
+    monkeypatch.setattr(identity, "check_password_hash",
+                        lambda stored, given: hashed.append(stored.split("$")[0]) or real(stored, given))
+    engine.sign_in("ghost", "wrong-pass", "10.9.9.1", 100, 900)
+    engine.sign_in("zj_staff", "wrong-pass", "10.9.9.2", 100, 900)
+    assert len(hashed) == 2 and hashed[0] == hashed[1]  # the same method and cost both times
