@@ -46,15 +46,18 @@ class Package:
 
 
 def read_meta(raw: bytes | str | None, label: str = META_FILE) -> dict:
-    if raw is None:
-        return {}
+    return {} if raw is None else json_object(raw, label)
+
+
+def json_object(raw: bytes | str, label: str) -> dict:
+    """`raw` parsed as a JSON object, or InvalidData naming `label`."""
     try:
-        meta = json.loads(raw)
+        found = json.loads(raw)
     except ValueError as err:
         raise InvalidData(f"{label} is not valid JSON: {err}") from None
-    if not isinstance(meta, dict):
+    if not isinstance(found, dict):
         raise InvalidData(f"{label} must be a JSON object.")
-    return meta
+    return found
 
 
 def named_forms(diagrams: dict) -> tuple[set, set]:
@@ -111,12 +114,7 @@ def check_form(name: str, content: bytes, schema: bool) -> None:
     if not name or len(name) > MAX_FORM_NAME or "/" in name or "\\" in name or name.startswith("."):
         raise InvalidData(f"Form file name '{name}' is not valid: at most {MAX_FORM_NAME} characters, "
                           "no folder, not starting with '.'.")
-    try:
-        parsed = json.loads(content)
-    except ValueError as err:
-        raise InvalidData(f"Form '{name}' is not valid JSON: {err}") from None
-    if not isinstance(parsed, dict):
-        raise InvalidData(f"Form '{name}' must be a JSON object.")
+    parsed = json_object(content, f"Form '{name}'")
     if schema:
         try:
             Draft202012Validator.check_schema(parsed)
