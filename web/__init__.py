@@ -3,6 +3,7 @@
 Configuration comes from engine.config.Settings (environment, then instance/liandong.toml);
 `test_config` overrides Flask settings for tests, `engine` hands in a ready Engine.
 """
+import base64
 import importlib
 import os
 import secrets
@@ -60,6 +61,8 @@ def create_app(test_config=None, engine: Engine | None = None) -> Flask:
         app.register_blueprint(importlib.import_module(name).bp)
     app.add_url_rule("/", "index", _index)
     app.add_url_rule("/favicon.ico", "favicon", _favicon)
+    icon = base64.b64encode((Path(app.static_folder) / "favicon.svg").read_bytes()).decode("ascii")
+    app.jinja_env.globals["favicon_data"] = icon
     return app
 
 

@@ -99,7 +99,7 @@ def browser():
 def browser_page(browser):
     context = browser.new_context(viewport={"width": 1280, "height": 860})
     page = context.new_page()
-    page.set_default_timeout(15_000)
+    page.set_default_timeout(30_000)  # the modeler's bundle is slow to settle on a loaded machine
     refused = []  # the Content-Security-Policy refusing something a page needs is a bug
     page.on("console", lambda m: refused.append(m.text) if "Content Security Policy" in m.text else None)
     yield page

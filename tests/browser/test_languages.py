@@ -118,7 +118,7 @@ def _sign_in(page, demo, username, locale):
 def test_pages_speak_the_language(demo, browser, artifacts, username, locale):
     context = browser.new_context(viewport={"width": 1280, "height": 860})
     page = context.new_page()
-    page.set_default_timeout(15_000)
+    page.set_default_timeout(30_000)
     found = {}
     try:
         _sign_in(page, demo, username, locale)

@@ -67,7 +67,7 @@ class Site:
             with self.engine.db.transaction() as s:
                 s.scalar(select(User).where(User.username == username)).locale = locale
         page = self.browser.new_context(viewport={"width": 1280, "height": 860}).new_page()
-        page.set_default_timeout(15_000)
+        page.set_default_timeout(30_000)
         self.server.sign_in(page, username)
         return page
 

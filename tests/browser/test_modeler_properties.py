@@ -37,7 +37,7 @@ def owner(live_server, browser, tmp_path):
         with live_server.engine.db.transaction() as s:
             s.scalar(select(User).where(User.username == "owner")).locale = locale
         page = browser.new_context(viewport={"width": 1400, "height": 900}).new_page()
-        page.set_default_timeout(15_000)
+        page.set_default_timeout(30_000)
         live_server.sign_in(page, "owner")
         page.goto(f"{live_server.url}/processes/modeler?key={key}")
         page.evaluate("window.liandongModeler.ready")
