@@ -11,6 +11,7 @@ from sqlalchemy import and_, exists, func, literal, or_, select, union_all
 
 from engine.errors import Forbidden, InvalidData
 from engine.people.identity import ADMIN
+from engine.reading.search import under_organisation
 from engine.storage import AuditEvent, Case, Incident, Membership, Organisation, Timer, User
 
 MAX_PER_PAGE = 100
@@ -50,10 +51,7 @@ def _case_filters(session, query, flt: Filters, *text_columns):
     if flt.process_key:
         query = query.where(Case.process_key == flt.process_key)
     if flt.organisation:
-        path = session.scalar(select(Organisation.path).where(Organisation.code == flt.organisation))
-        if path is None:
-            raise InvalidData(f"No organisation with code '{flt.organisation}'.")
-        query = query.where(Case.org_path.startswith(path))
+        query = under_organisation(session, query, flt.organisation)
     if flt.search:
         term = flt.search.strip()
         like = f"%{term.lower()}%"

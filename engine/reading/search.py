@@ -85,10 +85,7 @@ def case_search_query(session, actor, flt: CaseFilter, now: datetime, tz=UTC):
         versions = select(ProcessVersion.id).where(ProcessVersion.version == flt.version)
         query = query.where(Case.process_version_id.in_(versions))
     if flt.organisation:
-        path = session.scalar(select(Organisation.path).where(Organisation.code == flt.organisation))
-        if path is None:
-            raise InvalidData(f"No organisation with code '{flt.organisation}'.")
-        query = query.where(Case.org_path.startswith(path))
+        query = under_organisation(session, query, flt.organisation)
     if flt.stage:
         query = query.where(Case.stage == flt.stage)
     if flt.status == "failed":
@@ -148,3 +145,11 @@ def filter_choices(session, actor) -> tuple[list[str], list[tuple[str, str]]]:
         select(Organisation.code, Organisation.name, Organisation.path).order_by(Organisation.path))
         if actor.sees_path(path)]
     return processes, organisations
+
+
+def under_organisation(session, query, code: str):
+    """`query` narrowed to the cases of organisation `code` and those below it."""
+    path = session.scalar(select(Organisation.path).where(Organisation.code == code))
+    if path is None:
+        raise InvalidData(f"No organisation with code '{code}'.")
+    return query.where(Case.org_path.startswith(path))
