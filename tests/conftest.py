@@ -1,5 +1,6 @@
-"""Shared fixtures: a fresh database per test (SQLite file, or a PostgreSQL schema of its own),
-an Engine on it with a manual clock, and small factories for organisations and users."""
+"""Shared fixtures: a fresh database per test (a SQLite file, or on PostgreSQL a database of its
+own cloned from a migrated template when the test uses an engine, else an empty schema), an
+Engine on it with a manual clock, and small factories for organisations and users."""
 import os
 import threading
 import uuid
@@ -14,7 +15,7 @@ from engine.people import identity
 from engine.clock import ManualClock
 from engine.config import Settings
 from engine.core import Engine
-from engine.storage.schema import upgrade
+from tests import databases
 
 ROOT = Path(__file__).resolve().parent.parent
 DATA = Path(__file__).resolve().parent / "data"
@@ -43,15 +44,29 @@ TEST_PASSWORD_METHOD = "pbkdf2:sha256:1000"
 identity.PASSWORD_METHOD = TEST_PASSWORD_METHOD
 
 
+#: Fixtures whose tests get a database already at the newest schema (tests/databases.py);
+#: any other test gets an empty one.
+MIGRATED_FOR = "engine"
+
+
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
 def database_url(request, tmp_path):
+    migrated = MIGRATED_FOR in request.fixturenames
     if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'test.sqlite3'}"
+        path = tmp_path / "test.sqlite3"
+        if migrated:
+            databases.migrated_sqlite(path)
+        yield f"sqlite:///{path}"
         return
     if _PG_SKIP:
         if os.environ.get("CI"):
             pytest.fail(f"PostgreSQL tests must run in CI: {_PG_SKIP}")
         pytest.skip(_PG_SKIP)
+    if migrated:
+        url, name = databases.migrated_postgres(POSTGRES_URL)
+        yield url
+        databases.drop_database(POSTGRES_URL, name)
+        return
     schema = f"t_{uuid.uuid4().hex[:12]}"
     admin = create_engine(POSTGRES_URL, isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:
@@ -104,8 +119,8 @@ def clock():
 
 @pytest.fixture
 def engine(settings, clock):
+    """An engine on a database at the newest schema (database_url migrated it)."""
     eng = Engine(settings, clock)
-    upgrade(eng.db)
     yield eng
     eng.close()
 

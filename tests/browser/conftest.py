@@ -1,7 +1,7 @@
 """Browser-test fixtures, for every area's browser tests (mark them `browser`).
 
 - `live_server`: the whole app served by werkzeug in a background thread on 127.0.0.1 and a
-  free port, on a fresh SQLite file database (one per test) with the campaign's demo
+  free port, on a fresh SQLite file database (one per test, cloned from a migrated template) with the campaign's demo
   organisations and users (as `campaign_orgs`: zj_staff, zj_staff2, js_staff, hz_staff,
   ministry_officer, auditor, admin; password "secret-pass"), the test models
   plan_review.bpmn and activity_plan.bpmn deployed, and a ManualClock at 2016-04-01.
@@ -24,7 +24,7 @@ from werkzeug.serving import make_server
 from engine import Engine
 from engine.clock import ManualClock
 from engine.config import Settings
-from engine.storage.schema import upgrade
+from tests import databases
 from tests.conftest import DATA, PASSWORD, ROOT, START, bpmn, demo_data
 
 CHROMIUM = "/usr/bin/chromium"
@@ -52,11 +52,11 @@ class LiveServer:
 def live_server(tmp_path):
     from web import create_app
     clock = ManualClock(START)
+    databases.migrated_sqlite(tmp_path / "browser.sqlite3")
     settings = Settings(instance_path=tmp_path / "instance",
                         database_url=f"sqlite:///{tmp_path / 'browser.sqlite3'}",
                         forms_dir=DATA / "forms", script_time_limit=2.0)
     engine = Engine(settings, clock)
-    upgrade(engine.db)
     demo_data(engine)
     for model in MODELS:
         engine.deploy(bpmn(model))

@@ -7,6 +7,7 @@ import shutil
 from datetime import timedelta
 
 import pytest
+from playwright.sync_api import TimeoutError as PlaywrightTimeout
 from sqlalchemy import select
 
 from engine.models.forms import FormStore
@@ -38,6 +39,9 @@ def owner(live_server, browser, tmp_path):
             s.scalar(select(User).where(User.username == "owner")).locale = locale
         page = browser.new_context(viewport={"width": 1400, "height": 900}).new_page()
         page.set_default_timeout(30_000)
+        page.add_init_script("window.__pageErrors = [];"
+                             "addEventListener('error', e => __pageErrors.push(String(e.message)));"
+                             "addEventListener('unhandledrejection', e => __pageErrors.push(String(e.reason)));")
         live_server.sign_in(page, "owner")
         page.goto(f"{live_server.url}/processes/modeler?key={key}")
         page.evaluate("window.liandongModeler.ready")
@@ -49,11 +53,26 @@ def owner(live_server, browser, tmp_path):
 
 
 def select_element(page, element_id):
-    page.evaluate("id => { const m = window.liandongModeler.modeler; "
-                  "m.get('selection').select(m.get('elementRegistry').get(id)); }", element_id)
+    """Select an element on the canvas as a click would, and wait until the panel shows it
+    (its id field), so a test never acts on the previous element's panel. The selection is
+    made again if the panel did not follow (it listens from an effect run after a paint)."""
     page.click("a[data-tab=element]")
-    page.wait_for_selector(f".bio-properties-panel-header-label:has-text('{element_id}'), "
-                           f".bio-properties-panel-header")
+    shown = ("id => { const input = document.querySelector('#bio-properties-panel-id'); "
+             "return !!input && input.value === id; }")
+    for _ in range(3):
+        page.evaluate("id => { const m = window.liandongModeler.modeler, s = m.get('selection'); "
+                      "s.select(null); s.select(m.get('elementRegistry').get(id)); }", element_id)
+        try:
+            page.wait_for_function(shown, arg=element_id, timeout=5_000)
+            return
+        except PlaywrightTimeout:
+            continue
+    state = page.evaluate("""id => { const m = window.liandongModeler.modeler;
+        return { inRegistry: !!m.get('elementRegistry').get(id),
+                 selected: m.get('selection').get().map(e => e.id),
+                 header: (document.querySelector('.bio-properties-panel-header') || {}).textContent,
+                 errors: window.__pageErrors || [] }; }""", element_id)
+    raise AssertionError(f"the panel never showed {element_id}: {state}")
 
 
 def type_code(page, entry_id, text, saved=None):

@@ -385,11 +385,22 @@ export function startModeler(createModeler) {
   function storeForm() { panels.storeForm(); }
 
 
+  /** Resolves once the page answers to a click: the properties panel (preact) subscribes to
+      the selection in an effect run after the first paint, so a selection made earlier would
+      be lost. Hidden tabs get no frames, hence the timeout beside the frame. */
+  function afterPaint(result) {
+    return new Promise(function (resolve) {
+      var done = function () { setTimeout(function () { resolve(result); }, 0); };
+      requestAnimationFrame(function () { setTimeout(done, 0); });
+      setTimeout(done, 250);
+    });
+  }
+
   // For people who script the page (and the browser tests).
   window.liandongModeler = {
     modeler: modeler, decisions: decisions, state: state, load: load, open: open, validate: validate, deploy: deploy,
     saveDraft: saveDraft, setFiles: setFiles, addForm: panels.addForm, allFiles: allFiles,
     showTab: showTab, check: function () { return modeler.get('liveChecks').check(); },
-    ready: load()
+    ready: load().then(afterPaint)
   };
 }
