@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from sqlalchemy import select
 
 from engine.models.bpmn.parsing import model_files
+from engine.models.bpmn.problems import Problem
 from engine.models.bpmn.xml import BPMN_NS, NSMAP, parse_xml
 from engine.errors import ModelError
 from engine.storage import ProcessFile, ProcessModel, ProcessVersion
@@ -31,13 +32,20 @@ def _roots(files: dict):
 
 def provided_ids(files: dict) -> list[str]:
     """The process ids and decision ids the files define."""
-    found = set()
-    for _, root in _roots(files):
-        found.update(root.xpath("./bpmn:process/@id", namespaces=NSMAP))
+    return sorted(provided_where(files))
+
+
+def provided_where(files: dict) -> dict[str, tuple[str, int | None]]:
+    """id -> (file, line) of each process and decision the files define."""
+    found = {}
+    for name, root in _roots(files):
+        for process in root.xpath("./bpmn:process[@id]", namespaces=NSMAP):
+            found.setdefault(process.get("id"), (name, process.sourceline))
         if root.tag.endswith("}definitions") and not root.tag.startswith(f"{{{BPMN_NS}}}"):
-            found.update(el.get("id") for el in root.iter() if isinstance(el.tag, str)
-                         and el.tag.endswith("}decision") and el.get("id"))
-    return sorted(found)
+            for el in root.iter():
+                if isinstance(el.tag, str) and el.tag.endswith("}decision") and el.get("id"):
+                    found.setdefault(el.get("id"), (name, el.sourceline))
+    return found
 
 
 def called_ids(files: dict) -> list[str]:
@@ -57,10 +65,22 @@ class Resolution:
     suppliers: dict = field(default_factory=dict)
     #: The suppliers' diagram files, named "key@vN/file", to parse with the model.
     extra: dict = field(default_factory=dict)
+    #: id -> (model key, version number) of another model whose latest version defines an
+    #: id this model defines too: deployed, this one is what callers run from then on.
+    shadows: dict = field(default_factory=dict)
 
     def lines(self) -> list[str]:
         return [f"calls {callee!r} from model {key} v{number}"
                 for callee, (key, number) in sorted(self.suppliers.items())]
+
+    def problems(self, files: dict) -> list[Problem]:
+        """Warnings for the ids another model defines too: SpiffArena resolves an id to the
+        model deployed last, so deploying this one changes what those callers run."""
+        where = provided_where(files)
+        return [Problem(where[callee][0], where[callee][1], callee, "warning", "id-defined-elsewhere",
+                        f"'{callee}' is also defined by model {key} v{number}; models that call "
+                        f"it run the one deployed last")
+                for callee, (key, number) in sorted(self.shadows.items()) if callee in where]
 
 
 def _latest_suppliers(session, exclude_key: str) -> dict[str, tuple]:
@@ -82,12 +102,18 @@ def _latest_suppliers(session, exclude_key: str) -> dict[str, tuple]:
 
 
 def resolve(session, files: dict, key: str) -> Resolution:
-    """What the model's files call that they do not define, from the other models."""
-    wanted = [callee for callee in called_ids(files) if callee not in set(provided_ids(files))]
+    """What the model's files call that they do not define, from the other models, and
+    which of the ids it defines other models define too."""
+    provided = set(provided_ids(files))
+    wanted = [callee for callee in called_ids(files) if callee not in provided]
     result = Resolution()
-    if not wanted:
+    if not wanted and not provided:
         return result
     suppliers = _latest_suppliers(session, key)
+    # Without a key the model is deployed under its primary process id: one of its own ids.
+    own = {key} if key else provided
+    result.shadows = {callee: suppliers[callee][1:3] for callee in provided
+                      if callee in suppliers and suppliers[callee][1] not in own}
     for callee in wanted:
         if callee in suppliers:
             version_id, supplier_key, number, their_calls = suppliers[callee]

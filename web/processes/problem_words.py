@@ -34,6 +34,9 @@ SHAPES = [(re.compile(pattern, re.S), words) for pattern, words in [
      _l("This user task is in no lane although the process has lanes: nobody is assigned to it.")),
     (r"user task has no form \(spiffworkflow:property formJsonSchemaFilename\)",
      _l("This user task has no form.")),
+    (r"(?P<id>'.*') is also defined by model (?P<model>\S+ v\d+); models that call it run the one "
+     r"deployed last",
+     _l("%(id)s is also defined by model %(model)s; models that call it run the one deployed last.")),
     (r"(?P<name>\w+) refers to form (?P<form>'.*'), which does not exist",
      _l("The form %(form)s does not exist.")),
     (r"the default flow (?P<flow>'.*') is not one of the gateway's outgoing flows",

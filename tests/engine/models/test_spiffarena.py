@@ -233,3 +233,46 @@ def test_import_command_exits_1_when_a_model_is_refused(tmp_path, monkeypatch, d
     assert result.exit_code == 1, result.output
     assert f"{DEPLOYABLE} deployed (6 with warnings), 0 unchanged, 2 refused" in result.output
     assert "deployed with warnings gateway_no_condition v1" in result.output
+
+
+def test_an_id_another_model_defines_too_is_a_warning_naming_that_model(campaign_orgs):
+    """SpiffArena resolves a process id to the model deployed last: deploying a second model
+    that defines the same id changes what callers run, so validate and deploy say so."""
+    engine = campaign_orgs
+    greeting = folder("shared", "shared-greeting").files
+    _key, _number, _created, warnings, _result = engine.deploy_result(greeting, "admin")
+    assert not [w for w in warnings if w.rule == "id-defined-elsewhere"]
+    problems, _calls = engine.check_model(greeting)  # the same model again: not "elsewhere"
+    assert not [p for p in problems if p.rule == "id-defined-elsewhere"]
+
+    # a caller carrying its own copy of the callee: validate names the model it shadows
+    caller = {**folder("callers", "call-greeting").files, "shared-greeting.bpmn": greeting["shared-greeting.bpmn"]}
+    problems, _calls = engine.check_model(caller)
+    [problem] = [p for p in problems if p.rule == "id-defined-elsewhere"]
+    assert problem.severity == "warning" and problem.element_id == "shared_greeting"
+    assert problem.file == "shared-greeting.bpmn" and problem.line
+    assert "model shared_greeting v1" in problem.message
+
+    copy = {name: content for name, content in greeting.items() if name != "process_model.json"}
+    key, _number, created, warnings, _result = engine.deploy_result(copy, "admin", key="greeting_copy")
+    assert created and key == "greeting_copy"
+    assert [w.element_id for w in warnings if w.rule == "id-defined-elsewhere"] == ["shared_greeting"]
+    engine.deploy(folder("callers", "call-greeting").files, "admin")  # calls run the copy now
+    with engine.db.read() as session:
+        from engine.storage import ProcessModel, ProcessVersion
+        from sqlalchemy import select
+        calls = session.scalar(select(ProcessVersion.calls).join(ProcessModel)
+                               .where(ProcessModel.key == "call_greeting"))
+        copy_version = session.scalar(select(ProcessVersion.id).join(ProcessModel)
+                                      .where(ProcessModel.key == "greeting_copy"))
+    assert calls == {"shared_greeting": copy_version}
+
+
+def test_redeploying_a_model_without_a_key_is_not_an_id_defined_elsewhere(engine):
+    from tests.conftest import bpmn
+    engine.deploy(bpmn("plan_review.bpmn"))
+    changed = {"plan_review.bpmn": bpmn("plan_review.bpmn")["plan_review.bpmn"].replace(b"</bpmn:definitions>",
+                                                                                    b"<!-- v2 --></bpmn:definitions>")}
+    *_, warnings, _result = engine.deploy_result(changed)
+    problems, _calls = engine.check_model(changed)
+    assert not [p for p in warnings + problems if p.rule == "id-defined-elsewhere"]
