@@ -49,6 +49,7 @@
   }
 
   async function verifyAll() {
+    run.dataset.done = "false";  // "true" again once this run has its verdict
     run.hidden = false;
     body.textContent = "";
     table.hidden = ok.hidden = broken.hidden = trail.hidden = true;
