@@ -48,14 +48,8 @@ def retry_incident(engine, actor, key: str, comment: str) -> str:
     if kind == "case":
         done = repair.retry_case(engine, actor, number, comment)
         return done.status if hasattr(done, "status") else "completed"
-    with engine.db.transaction() as session:
-        incident = session.get(Incident, number)
-        if incident is None:
-            raise NotFound(f"Incident {key} does not exist.")
-        if incident.case_id is not None:
-            _audit(session, engine, incident.case_id, "incident_retried", actor, incident.element_id,
-                   incident=key, reason=comment, error=incident.message[:500])
-    return timers.retry_incident(engine, actor, number)
+    # one transaction: the timer back to pending, the incident closed, the event on the trail
+    return timers.retry_incident(engine, actor, number, reason={"incident": key, "reason": comment})
 
 
 def retry_incidents(engine, actor, keys, comment: str) -> dict:

@@ -24,8 +24,10 @@ from sqlalchemy.orm import Session
 
 from engine.runtime import values, workflow as runtime
 from engine.commands import links, start_timers
+from engine.case import audit
 from engine.case.failures import engine_errors
 from engine.case.opened import open_case
+from engine.case.rows import lock_case
 from engine.errors import Conflict, Forbidden, LiandongError, NotFound
 from engine.ops import metrics
 from engine.people import notifications
@@ -221,9 +223,12 @@ def _record_failure(engine, timer_id: int, node: str, message: str, element_id=N
         log.warning("timer %s failed %s times: incident opened", row.id, row.attempts)
 
 
-def retry_incident(engine, actor, incident_id: int, data: dict | None = None) -> str:
+def retry_incident(engine, actor, incident_id: int, data: dict | None = None,
+                   reason: dict | None = None) -> str:
     """Put an incident's timer back to pending and fire it now; `data` (optional) is merged
-    into the waiting task's data first, for a fix that is a missing or wrong value."""
+    into the waiting task's data first, for a fix that is a missing or wrong value.
+    `reason` (the operator's comment and the incident) goes on the case's trail as
+    `incident_retried` in the same transaction, so a refused retry leaves no event."""
     if not actor.has_role("admin"):
         raise Forbidden(f"'{actor.username}' may not retry incidents.")
     if data:
@@ -241,6 +246,10 @@ def retry_incident(engine, actor, incident_id: int, data: dict | None = None) ->
             raise Conflict(f"Incident {incident_id} has no failed timer to retry.")
         if data and row.case_id is not None:
             _patch_waiting_data(engine, session, row, actor, data)
+        if reason is not None and incident.case_id is not None:
+            case = lock_case(session, incident.case_id)
+            audit.append(session, case, "incident_retried", actor, engine.now(), incident.element_id,
+                         detail={**reason, "error": incident.message[:500]})
         row.status, row.attempts, row.retry_at, row.last_error = "pending", 0, None, None
         row.claimed_by, row.claimed_at = node, engine.now()
         incident.resolved_at, incident.resolved_by = engine.now(), actor.username

@@ -218,6 +218,22 @@ def test_a_timer_incident_is_retried_with_its_comment_on_the_trail(ops, clock):
     assert engine.incidents("admin").total == 0
 
 
+def test_a_refused_timer_retry_leaves_nothing_on_the_trail(ops, clock):
+    """The retry is one transaction: refused (the incident was resolved meanwhile), it writes
+    no `incident_retried` event and leaves the timer as it was."""
+    engine = ops
+    engine.settings = replace(engine.settings, timer_retries=1)
+    started = engine.start_case("wait", data={"plan_deadline": (clock.now() + timedelta(days=1)).isoformat()})
+    clock.advance(timedelta(days=2))
+    assert engine.fire_due_timers().failed == 1
+    [row] = engine.incidents("admin").rows
+    engine.resolve_incident("admin", row.key, "放弃")
+    outcome = engine.retry_incidents("admin", [row.key], "再试一次")
+    assert outcome[row.key].startswith("failed:") and "already resolved" in outcome[row.key]
+    assert _events(engine, started.case_id, "incident_retried") == []
+    assert engine.timer_list("admin", "failed").total == 1
+
+
 def test_reassign_only_to_someone_holding_the_lanes_role(ops):
     engine = ops
     started = engine.start_case("plan_review", "zj_staff")
