@@ -104,8 +104,6 @@ def verify_chain(session: Session, case: Case) -> list[ChainBreak]:
                                 session.info.get("audit_keys"), chain_hash, ChainBreak)
 
 
-
-
 def _plain(value):
     """JSON round trip so what is hashed now is exactly what is read back later."""
     return json.loads(json.dumps(value, ensure_ascii=False, default=str))

@@ -51,10 +51,10 @@ class Batch:
 
 def what_of(found) -> str:
     """Which kind of break the engine's reason names."""
-    reason = found.reason.lower()
-    if getattr(found, "what", "") in (MISSING, UNSEALED, UNKNOWN_KEY, CHECKPOINT):
-        return found.what
-    if found.what == "removed" and "sealed at global sequence" in reason:
+    reason, what = found.reason.lower(), getattr(found, "what", "")
+    if what in (MISSING, UNSEALED, UNKNOWN_KEY, CHECKPOINT):
+        return what
+    if what == "removed" and "sealed at global sequence" in reason:
         return MISSING  # a sealed event is gone (the chain check names how)
     if found.seq is None:
         return TRUNCATED

@@ -65,22 +65,22 @@ class Resolution:
     suppliers: dict = field(default_factory=dict)
     #: The suppliers' diagram files, named "key@vN/file", to parse with the model.
     extra: dict = field(default_factory=dict)
-    #: id -> (model key, version number) of another model whose latest version defines an
-    #: id this model defines too: deployed, this one is what callers run from then on.
+    #: id -> (model key, version number, file, line): another model's latest version
+    #: defines an id this model defines too (at file:line); deployed, this one is what
+    #: callers run from then on.
     shadows: dict = field(default_factory=dict)
 
     def lines(self) -> list[str]:
         return [f"calls {callee!r} from model {key} v{number}"
                 for callee, (key, number) in sorted(self.suppliers.items())]
 
-    def problems(self, files: dict) -> list[Problem]:
+    def problems(self) -> list[Problem]:
         """Warnings for the ids another model defines too: SpiffArena resolves an id to the
         model deployed last, so deploying this one changes what those callers run."""
-        where = provided_where(files)
-        return [Problem(where[callee][0], where[callee][1], callee, "warning", "id-defined-elsewhere",
+        return [Problem(file, line, callee, "warning", "id-defined-elsewhere",
                         f"'{callee}' is also defined by model {key} v{number}; models that call "
                         f"it run the one deployed last")
-                for callee, (key, number) in sorted(self.shadows.items()) if callee in where]
+                for callee, (key, number, file, line) in sorted(self.shadows.items())]
 
 
 def _latest_suppliers(session, exclude_key: str) -> dict[str, tuple]:
@@ -104,7 +104,8 @@ def _latest_suppliers(session, exclude_key: str) -> dict[str, tuple]:
 def resolve(session, files: dict, key: str) -> Resolution:
     """What the model's files call that they do not define, from the other models, and
     which of the ids it defines other models define too."""
-    provided = set(provided_ids(files))
+    where = provided_where(files)
+    provided = set(where)
     wanted = [callee for callee in called_ids(files) if callee not in provided]
     result = Resolution()
     if not wanted and not provided:
@@ -112,7 +113,7 @@ def resolve(session, files: dict, key: str) -> Resolution:
     suppliers = _latest_suppliers(session, key)
     # Without a key the model is deployed under its primary process id: one of its own ids.
     own = {key} if key else provided
-    result.shadows = {callee: suppliers[callee][1:3] for callee in provided
+    result.shadows = {callee: suppliers[callee][1:3] + where[callee] for callee in provided
                       if callee in suppliers and suppliers[callee][1] not in own}
     for callee in wanted:
         if callee in suppliers:

@@ -53,7 +53,7 @@ def deploy(session: Session, files: dict[str, bytes], actor, key: str | None = N
     if not model_files(files):
         raise ModelError("Nothing to deploy: no BPMN or DMN files were given.")
     resolution = resolve(session, files, key or primary or "")
-    problems = (list(check(files, resolution)) if check else []) + resolution.problems(files)
+    problems = (list(check(files, resolution)) if check else []) + resolution.problems()
     errors = [p for p in problems if p.severity == "error"]
     if errors:
         raise ModelError(f"The model has {len(errors)} error(s); first: {errors[0]}", errors)

@@ -136,7 +136,7 @@ def check_package(engine, session, package: Package):
     problems = check_files(package.files, lambda form: form in package.forms or engine.forms.exists(form),
                            fields_of(engine.forms, form_schemas(package)), engine.connectors.names(),
                            package.strict, resolution.extra, settings=engine.settings)
-    return problems + resolution.problems(package.files), resolution
+    return problems + resolution.problems(), resolution
 
 
 def deploy_package(engine, session, actor, package: Package, key=None, name=None,

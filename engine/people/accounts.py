@@ -87,25 +87,24 @@ def sign_in(engine, username: str, password: str, remote_addr: str, limit: int,
 def set_locale(engine, user, locale: str) -> None:
     """A person's choice of language, kept on their user row (a preference: not audited)."""
     admin.check_locale(locale)
-    actor = engine.actor(user)
-    with engine.db.transaction() as session:
-        row = _active(session, actor.username)
-        if row is None:
-            raise NotFound(f"No active user named '{actor.username}'.")
-        row.locale = locale
-    engine.actors.clear()
+    _set_preference(engine, user, locale=locale)
 
 
 def set_time_zone(engine, user, time_zone: str) -> None:
     """A person's time zone (an IANA name such as Asia/Shanghai): the dates the web app shows
     them are in it. A preference, kept on their user row; not audited."""
     check_time_zone(time_zone)
+    _set_preference(engine, user, timezone=time_zone)
+
+
+def _set_preference(engine, user, **columns) -> None:
     actor = engine.actor(user)
     with engine.db.transaction() as session:
         row = _active(session, actor.username)
         if row is None:
             raise NotFound(f"No active user named '{actor.username}'.")
-        row.timezone = time_zone
+        for column, value in columns.items():
+            setattr(row, column, value)
     engine.actors.clear()
 
 

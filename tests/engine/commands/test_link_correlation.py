@@ -5,10 +5,10 @@ takes later ones only when they match, as SpiffWorkflow correlates messages."""
 import pytest
 from sqlalchemy import select
 
-from engine.people import identity
 from engine.storage import CaseMessage
 
 from tests.conftest import DATA
+from tests.engine.commands.test_links import with_anhui
 
 PARENT = (DATA / "links" / "parent.bpmn").read_text()
 
@@ -25,10 +25,7 @@ def parent_correlated_on(expression: str) -> bytes:
 
 @pytest.fixture
 def linked(campaign_orgs):
-    engine = campaign_orgs
-    with engine.db.transaction() as s:
-        identity.create_organisation(s, "ah", "安徽省文化厅", parent="ministry", kind="province")
-        identity.create_user(s, "ah_staff", "secret-pass", memberships=[("ah", "province")])
+    engine = with_anhui(campaign_orgs)
     engine.deploy({"child.bpmn": (DATA / "links" / "child.bpmn").read_bytes()})
     return engine
 

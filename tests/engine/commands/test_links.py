@@ -18,13 +18,18 @@ def deploy(engine, name):
     engine.deploy({path.name: path.read_bytes()})
 
 
-@pytest.fixture
-def linked(campaign_orgs):
-    engine = campaign_orgs
+def with_anhui(engine):
+    """A third province, Anhui, with its officer `ah_staff`, beside the demo's two."""
+    from engine.people import identity
     with engine.db.transaction() as s:
-        from engine.people import identity
         identity.create_organisation(s, "ah", "安徽省文化厅", parent="ministry", kind="province")
         identity.create_user(s, "ah_staff", "secret-pass", memberships=[("ah", "province")])
+    return engine
+
+
+@pytest.fixture
+def linked(campaign_orgs):
+    engine = with_anhui(campaign_orgs)
     deploy(engine, "child.bpmn")
     deploy(engine, "parent.bpmn")
     return engine
